@@ -1,0 +1,32 @@
+# tis-sim: one idempotent install step shared by every target.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test bench viz lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	# Serve Solara's front-end from the local disk (no CDN): see docs/DEPENDENCIES in README.
+	$(PY) -m pip install -q --no-deps solara-assets==1.58.2
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/tis-sim run --out results/run
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_model.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

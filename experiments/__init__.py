@@ -1,0 +1,1 @@
+"""Experiment machinery: single runs, sweeps, sensitivity analysis, what-if studies, reports."""

@@ -1,0 +1,1 @@
+"""tis-sim: technology diffusion through integration specialists (Mesa 3)."""

@@ -1,0 +1,161 @@
+"""Teacher and Specialist: Mesa agents that are thin faces over the model's arrays.
+
+The day's work runs on whole arrays in the model (see ``DiffusionModel.step``); an agent
+reads and writes its own row, so ``teacher.self_efficacy`` and the visualization work as
+users of Mesa expect, and changing an attribute changes the simulation.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa.discrete_space import FixedAgent
+
+from sim.state import ACTIVITIES
+from sim.submodels import Stage
+
+if TYPE_CHECKING:
+    from sim.model import DiffusionModel
+
+
+def _row_property(array: str, doc: str) -> property:
+    """A float attribute backed by ``model.staff.<array>[self.node]``."""
+
+    def get(self: _Node) -> float:
+        return float(getattr(self.model.staff, array)[self.node])
+
+    def set_(self: _Node, value: float) -> None:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{array} must be in [0, 1], got {value!r}")
+        getattr(self.model.staff, array)[self.node] = value
+
+    return property(get, set_, doc=doc)
+
+
+class _Node(FixedAgent):
+    """An agent on a node of the staff network (``node`` is its row in the arrays)."""
+
+    model: DiffusionModel
+
+    def __init__(self, model: DiffusionModel, node: int, cell=None) -> None:
+        super().__init__(model)
+        self.node = int(node)
+        if cell is not None:
+            self.cell = cell
+
+    @property
+    def school(self) -> int:
+        """School index (0-based)."""
+        return int(self.model.network.school[self.node])
+
+    @property
+    def stages(self) -> list[Stage]:
+        """Stage for each live innovation (index = innovation)."""
+        return [Stage(s) for s in self.model.staff.stage[self.node, : self.model.cat.n]]
+
+    def stage(self, innovation: int) -> Stage:
+        """Stage for one innovation."""
+        if not 0 <= innovation < self.model.cat.n:
+            raise IndexError(f"innovation {innovation} is not live (0..{self.model.cat.n - 1})")
+        return Stage(int(self.model.staff.stage[self.node, innovation]))
+
+    def uses(self, innovation: int) -> bool:
+        """True in TRIAL, ADOPTED or INTEGRATED."""
+        return self.stage(innovation) >= Stage.TRIAL
+
+
+class Teacher(_Node):
+    """A teacher: technology self-efficacy, skill, reliance, schedule and stages."""
+
+    self_efficacy = _row_property("se", "Technology self-efficacy in [0, 1].")
+    skill = _row_property("skill", "Technological knowledge (TK of TPACK) in [0, 1].")
+    reliance = _row_property("reliance", "Tendency to hand problems to others, in [0, 1].")
+
+    @property
+    def department(self) -> int:
+        """District-wide department id."""
+        return int(self.model.network.department[self.node])
+
+    @property
+    def free_periods(self) -> list[int]:
+        """Periods (0-based) in which the teacher does not teach."""
+        return [int(p) for p in np.flatnonzero(~self.model.staff.teaches[self.node])]
+
+    @property
+    def specialist(self) -> Specialist | None:
+        """The specialist who serves this teacher, if any."""
+        s = int(self.model.staff.spec_of[self.node])
+        return self.model.specialists[s] if s >= 0 else None
+
+    @property
+    def reachable_one_to_one(self) -> bool:
+        """True when a free period coincides with one of the specialist's free periods."""
+        return bool(self.model.reachable[self.node])
+
+    @property
+    def reached(self) -> bool:
+        """True once the specialist has held a coaching or co-teaching session with them."""
+        return bool(self.model.staff.reached[self.node])
+
+    @property
+    def in_caseload(self) -> bool:
+        """True while in the specialist's coaching cycle."""
+        return bool(self.model.staff.in_caseload[self.node])
+
+    @property
+    def waiting_tickets(self) -> int:
+        """Open tickets of this teacher."""
+        return int((self.model.tickets.teacher == self.node).sum())
+
+
+class Specialist(_Node):
+    """A technology integration specialist (lead user, mentor, advocate)."""
+
+    def __init__(self, model: DiffusionModel, node: int, index: int, cell=None) -> None:
+        super().__init__(model, node, cell)
+        self.index = int(index)
+
+    @property
+    def fte(self) -> float:
+        """Share of the day spent as specialist; the rest is own teaching."""
+        return float(self.model.specs.fte[self.index])
+
+    @property
+    def available_periods(self) -> list[int]:
+        """Periods (0-based) not spent teaching: the only ones in which sessions happen."""
+        return [int(p) for p in np.flatnonzero(self.model.specs.free[self.index])]
+
+    @property
+    def available_minutes(self) -> float:
+        """Minutes per day as specialist (day length x fte)."""
+        return float(self.model.day_minutes * self.fte)
+
+    @property
+    def ledger(self) -> dict[str, float]:
+        """Today's minutes by activity."""
+        return dict(zip(ACTIVITIES, map(float, self.model.specs.ledger_today[self.index]),
+                        strict=True))
+
+    @property
+    def ledger_total(self) -> dict[str, float]:
+        """Minutes by activity since day 0."""
+        return dict(zip(ACTIVITIES, map(float, self.model.specs.ledger_total[self.index]),
+                        strict=True))
+
+    @property
+    def priority_policy(self) -> str:
+        """Whom to take into the coaching caseload first."""
+        return str(self.model.p["priority_policy"])
+
+    @property
+    def support_style(self) -> str:
+        """do_for, coach or fade."""
+        return str(self.model.p["support_style"])
+
+    @property
+    def caseload(self) -> list[Teacher]:
+        """Teachers currently in this specialist's coaching cycle."""
+        st = self.model.staff
+        mine = np.flatnonzero(st.in_caseload & (st.spec_of == self.index))
+        return [self.model.teachers[t] for t in mine]

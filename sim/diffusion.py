@@ -1,0 +1,196 @@
+"""Teacher-side phases of the day (ODD 3.1-3.4 and 3.6-3.8) as whole-array operations.
+
+Each function runs one phase for all teachers and all live innovations at once. Every
+random process draws from its own named stream with a shape fixed by the state (not by
+agent order), so updates are synchronous and scenarios share random numbers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim import submodels as sm
+from sim.state import A, introduce
+from sim.submodels import Stage
+
+if TYPE_CHECKING:
+    from sim.model import DiffusionModel
+
+
+def neighbour_sum(m: DiffusionModel, x: np.ndarray) -> np.ndarray:
+    """Sum of ``x`` over each node's neighbours (rows are nodes)."""
+    if m.adjacency is None:  # complete graph: everyone but oneself
+        return x.sum(axis=0, keepdims=x.ndim > 1) - x
+    return m.adjacency @ x
+
+
+def invent(m: DiffusionModel) -> None:
+    """Phase 1: lead-user innovation (specialists) and external arrivals."""
+    p, specs = m.p, m.specs
+    if len(specs.node):
+        prob = sm.invention_prob(specs.ledger_today[:, A["exploration"]], p["invention_minutes"])
+        inventors = np.flatnonzero(m.rs["invention"].random(len(specs.node)) < prob)
+        for s in inventors:  # rare events: a handful a year
+            introduce(m.cat, m.staff, specs, np.array([s]), m.day, p, m.rs["innovation_traits"])
+    arrivals = m.rs["external"].poisson(p["external_innovation_rate"] / sm.DAYS_PER_YEAR)
+    for _ in range(arrivals):
+        introduce(m.cat, m.staff, specs, np.zeros(0, np.int64), m.day, p,
+                  m.rs["innovation_traits"])
+
+
+def _user_neighbours(m: DiffusionModel) -> np.ndarray:
+    """Integer count of using neighbours per node and live innovation."""
+    users = (m.staff.stage[:, : m.cat.n] >= Stage.TRIAL).astype(np.float32)
+    return np.rint(neighbour_sum(m, users)).astype(np.int32)
+
+
+def awareness(m: DiffusionModel) -> None:
+    """Phase 2: unaware nodes hear of innovations from outside and from using neighbours.
+
+    Specialists are lead users: on hearing of an innovation they use it at once.
+    """
+    n = m.cat.n
+    if n == 0:
+        return
+    stage = m.staff.stage[:, :n]
+    prob = sm.awareness_prob(_user_neighbours(m), m.p["aware_ext"] / sm.DAYS_PER_YEAR,
+                             m.p["aware_peer"])
+    new = (stage == Stage.UNAWARE) & (m.rs["awareness"].random(stage.shape, np.float32) < prob)
+    stage[new] = Stage.AWARE
+    spec_new = new[m.n_teachers:]
+    if spec_new.any():
+        stage[m.n_teachers:][spec_new] = Stage.INTEGRATED
+
+
+def trial(m: DiffusionModel) -> None:
+    """Phase 3: aware (and, less likely, abandoned) teachers start using an innovation."""
+    n, N, p = m.cat.n, m.n_teachers, m.p
+    if n == 0:
+        return
+    stage = m.staff.stage[:N, :n]
+    x = _user_neighbours(m)[:N] / m.degree_safe[:N, None]
+    u = m.rs["trial"].random(stage.shape, np.float32)
+    abandoned = stage == Stage.ABANDONED
+    if p["trial_rule"] == "hazard":
+        g = sm.trial_modifier(m.staff.se[:N, None], m.cat.complexity[None, :n],
+                              m.cat.advantage[None, :n], p["se_weight"], p["advantage_weight"])
+        hazard = sm.trial_hazard(x, p["p_ext"], p["q_peer"], g)
+        hazard[abandoned] *= p["retry_factor"]
+        go = u < hazard
+    else:
+        go = sm.threshold_trial(x, m.staff.threshold[:N, None], u, p["threshold_noise"])
+    new = go & ((stage == Stage.AWARE) | abandoned)
+    stage[new] = Stage.TRIAL
+    m.staff.successes[:N, :n][new] = 0
+
+
+def use_and_failures(m: DiffusionModel) -> None:
+    """Phase 4: users use innovations; failures are solved alone or become tickets.
+
+    Waiting tickets are retried alone first; reliant teachers in TRIAL also ask for help
+    although nothing failed. New tickets go to the help desk with ``helpdesk_share``,
+    otherwise to the specialist (first contact).
+    """
+    n, N, p, st = m.cat.n, m.n_teachers, m.p, m.staff
+    tk = m.tickets
+    p_self = sm.self_solve_prob(st.se[:N], st.skill[:N], st.reliance[:N], p["self_solve_max"])
+    retry = m.rs["self_retry"].random(tk.backlog) < p_self[tk.teacher]
+    tk.close(retry, "self")
+    if n == 0:
+        m.today.update(success=np.zeros((N, 0), bool), n_fail=np.zeros(N), n_alone=np.zeros(N))
+        return
+    stage = st.stage[:N, :n]
+    users = stage >= Stage.TRIAL
+    use = users & (m.rs["use"].random(stage.shape, np.float32) < p["use_prob"])
+    ref_self = sm.self_solve_prob(p["se_mean"], p["skill_mean"], 1 - p["se_mean"],
+                                  p["self_solve_max"])
+    base = sm.base_failure_prob(p["tickets_per_user_month"], p["use_prob"], ref_self)
+    scale = sm.failure_scale(m.cat.complexity[None, :n],
+                             m.difficulty[m.school_of_teacher][:, None], st.skill[:N, None])
+    fail = use & (m.rs["failure"].random(stage.shape, np.float32) < np.minimum(base * scale, 0.95))
+    alone = fail & (m.rs["self_solve"].random(stage.shape, np.float32) < p_self[:, None])
+    rel = st.reliance[:N, None]
+    request = ((stage == Stage.TRIAL) & (rel > p["reliance_cut"])
+               & (m.rs["requests"].random(stage.shape, np.float32) < p["request_rate"] * rel))
+    t_idx, j_idx = np.nonzero((fail & ~alone) | request)
+    route = m.rs["routing"].random((2, len(t_idx)))
+    tk.add(t_idx, j_idx, m.day, key=route[0], desk=route[1] < p["helpdesk_share"])
+    m.today.update(success=use & ~(fail & ~alone), n_fail=fail.sum(axis=1),
+                   n_alone=alone.sum(axis=1))
+
+
+def consolidation(m: DiffusionModel) -> None:
+    """Phase 6: mastery moves TRIAL to ADOPTED and ADOPTED to INTEGRATED; peers answer tickets."""
+    n, N, p, st = m.cat.n, m.n_teachers, m.p, m.staff
+    if n == 0:
+        return
+    stage, succ = st.stage[:N, :n], st.successes[:N, :n]
+    succ += m.today["success"]
+    se, rel = st.se[:N, None], st.reliance[:N, None]
+    adopt = ((stage == Stage.TRIAL) & (succ >= p["adopt_successes"])
+             & (se >= p["adopt_efficacy"]))
+    integrate = ((stage == Stage.ADOPTED) & (se >= p["integrate_efficacy"])
+                 & (rel <= p["integrate_reliance"]))
+    stage[adopt] = Stage.ADOPTED
+    stage[integrate] = Stage.INTEGRATED
+    _peer_help(m)
+
+
+def _peer_help(m: DiffusionModel) -> None:
+    """INTEGRATED teachers (champions more often) answer their neighbours' waiting tickets."""
+    tk, p, N, n = m.tickets, m.p, m.n_teachers, m.cat.n
+    if tk.backlog == 0 or (p["peer_help"] == 0 and p["champion_help"] == 0):
+        return
+    integ = np.zeros((m.n_nodes, n), np.float32)
+    integ[:N] = m.staff.stage[:N, :n] == Stage.INTEGRATED  # specialists help as specialists
+    champ = integ * np.concatenate([m.staff.champion, np.zeros(m.n_nodes - N, bool)])[:, None]
+    rows, cols = tk.teacher, tk.innovation
+    if m.adjacency is None:
+        k_int = integ.sum(axis=0)[cols] - integ[rows, cols]
+        k_ch = champ.sum(axis=0)[cols] - champ[rows, cols]
+    else:
+        sub = m.adjacency[rows]
+        k_int = np.asarray(sub @ integ)[np.arange(len(rows)), cols]
+        k_ch = np.asarray(sub @ champ)[np.arange(len(rows)), cols]
+    prob = sm.peer_help_prob(k_int - k_ch, k_ch, p["peer_help"], p["champion_help"])
+    solved = m.rs["peer"].random(len(rows)) < prob
+    m.staff.last_support[rows[solved]] = m.day
+    tk.close(solved, "peer")
+
+
+def self_efficacy(m: DiffusionModel) -> None:
+    """Phase 7: Bandura's sources update self-efficacy; success builds skill and independence."""
+    N, p, st = m.n_teachers, m.p, m.staff
+    n_succ = m.today["success"].sum(axis=1)
+    any_succ = np.zeros(m.n_nodes, np.float32)
+    any_succ[:N] = n_succ > 0
+    vicarious = neighbour_sum(m, any_succ)[:N] / m.degree_safe[:N]
+    waiting = np.bincount(m.tickets.teacher, minlength=N) > 0
+    st.se[:N] = sm.efficacy_change(st.se[:N], n_succ, m.today["n_fail"], waiting, vicarious,
+                                   p["mastery_gain"], p["failure_loss"], p["wait_loss"],
+                                   p["vicarious_gain"])
+    st.skill[:N] += p["skill_gain"] * n_succ * (1.0 - st.skill[:N])
+    # Solving a failure alone is independent mastery: it wears reliance down (assumed).
+    st.reliance[:N] -= p["mastery_gain"] * m.today["n_alone"] * st.reliance[:N]
+    np.clip(st.skill[:N], 0.0, 1.0, out=st.skill[:N])
+    np.clip(st.reliance[:N], 0.0, 1.0, out=st.reliance[:N])
+
+
+def abandonment(m: DiffusionModel) -> None:
+    """Phase 8: users with a waiting ticket, or dependent and long unsupported, may stop."""
+    n, N, p, st = m.cat.n, m.n_teachers, m.p, m.staff
+    if n == 0 or (p["abandon_rate"] == 0 and p["dependent_abandon_rate"] == 0):
+        return
+    stage = st.stage[:N, :n]
+    waiting = np.zeros((N, n), bool)
+    waiting[m.tickets.teacher, m.tickets.innovation] = True
+    dependent = ((st.reliance[:N] > p["reliance_cut"])
+                 & (m.day - st.last_support >= p["unsupported_days"]))
+    keep = (1.0 - p["abandon_rate"] * waiting) * (1.0 - p["dependent_abandon_rate"]
+                                                  * dependent[:, None])
+    active = (stage == Stage.TRIAL) | (stage == Stage.ADOPTED)
+    quit_ = active & (m.rs["abandon"].random((N, n), np.float32) < 1.0 - keep)
+    stage[quit_] = Stage.ABANDONED
+    st.successes[:N, :n][quit_] = 0
