@@ -3,6 +3,11 @@
 Each function runs one phase for all teachers and all live innovations at once. Every
 random process draws from its own named stream with a shape fixed by the state (not by
 agent order), so updates are synchronous and scenarios share random numbers.
+
+Chained events reuse one uniform: given ``u < p``, ``u / p`` is again uniform on [0, 1) and
+independent of the first event, so "aware today, then tries", or "uses, fails, then solves
+it alone" need one draw per pair, not one per event (random numbers are the largest cost
+of the day).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import numpy as np
 
 from sim import submodels as sm
 from sim.state import A, introduce
-from sim.submodels import Stage
+from sim.submodels import ABANDONED, ADOPTED, AWARE, INTEGRATED, TRIAL, UNAWARE
 
 if TYPE_CHECKING:
     from sim.model import DiffusionModel
@@ -42,7 +47,7 @@ def invent(m: DiffusionModel) -> None:
 
 def _user_neighbours(m: DiffusionModel) -> np.ndarray:
     """Integer count of using neighbours per node and live innovation."""
-    users = (m.staff.stage[:, : m.cat.n] >= Stage.TRIAL).astype(np.float32)
+    users = (m.staff.stage[:, : m.cat.n] >= TRIAL).astype(np.float32)
     return np.rint(neighbour_sum(m, users)).astype(np.int32)
 
 
@@ -55,13 +60,17 @@ def awareness(m: DiffusionModel) -> None:
     if n == 0:
         return
     stage = m.staff.stage[:, :n]
-    prob = sm.awareness_prob(_user_neighbours(m), m.p["aware_ext"] / sm.DAYS_PER_YEAR,
-                             m.p["aware_peer"])
-    new = (stage == Stage.UNAWARE) & (m.rs["awareness"].random(stage.shape, np.float32) < prob)
-    stage[new] = Stage.AWARE
+    m.today["user_neighbours"] = k = _user_neighbours(m)
+    prob = sm.awareness_prob(k, m.p["aware_ext"] / sm.DAYS_PER_YEAR, m.p["aware_peer"])
+    u = m.rs["adoption"].random(stage.shape)
+    new = (stage == UNAWARE) & (u < prob)
+    stage[new] = AWARE
+    u[new] /= prob[new]  # fresh uniform for today's trial decision (see module doc)
+    m.today["u_trial"] = u
     spec_new = new[m.n_teachers:]
     if spec_new.any():
-        stage[m.n_teachers:][spec_new] = Stage.INTEGRATED
+        stage[m.n_teachers:][spec_new] = INTEGRATED
+        m.today["user_neighbours"] = None  # users changed: the trial phase recounts
 
 
 def trial(m: DiffusionModel) -> None:
@@ -70,20 +79,24 @@ def trial(m: DiffusionModel) -> None:
     if n == 0:
         return
     stage = m.staff.stage[:N, :n]
-    x = _user_neighbours(m)[:N] / m.degree_safe[:N, None]
-    u = m.rs["trial"].random(stage.shape, np.float32)
-    abandoned = stage == Stage.ABANDONED
+    k = m.today.get("user_neighbours")
+    if k is None or k.shape[1] != n:
+        k = _user_neighbours(m)
+    # Only AWARE and ABANDONED pairs can start: compute on those (flat indices) alone.
+    idx = np.flatnonzero((stage == AWARE) | (stage == ABANDONED))
+    t, j = np.divmod(idx, n)
+    x = k[:N].ravel()[idx] / m.degree_safe[t]
+    u = m.today["u_trial"][:N].ravel()[idx]
     if p["trial_rule"] == "hazard":
-        g = sm.trial_modifier(m.staff.se[:N, None], m.cat.complexity[None, :n],
-                              m.cat.advantage[None, :n], p["se_weight"], p["advantage_weight"])
+        g = sm.trial_modifier(m.staff.se[t], m.cat.complexity[j], m.cat.advantage[j],
+                              p["se_weight"], p["advantage_weight"])
         hazard = sm.trial_hazard(x, p["p_ext"], p["q_peer"], g)
-        hazard[abandoned] *= p["retry_factor"]
+        hazard[stage.ravel()[idx] == ABANDONED] *= p["retry_factor"]
         go = u < hazard
     else:
-        go = sm.threshold_trial(x, m.staff.threshold[:N, None], u, p["threshold_noise"])
-    new = go & ((stage == Stage.AWARE) | abandoned)
-    stage[new] = Stage.TRIAL
-    m.staff.successes[:N, :n][new] = 0
+        go = sm.threshold_trial(x, m.staff.threshold[t], u, p["threshold_noise"])
+    stage[t[go], j[go]] = TRIAL
+    m.staff.successes[t[go], j[go]] = 0
 
 
 def use_and_failures(m: DiffusionModel) -> None:
@@ -102,18 +115,24 @@ def use_and_failures(m: DiffusionModel) -> None:
         m.today.update(success=np.zeros((N, 0), bool), n_fail=np.zeros(N), n_alone=np.zeros(N))
         return
     stage = st.stage[:N, :n]
-    users = stage >= Stage.TRIAL
-    use = users & (m.rs["use"].random(stage.shape, np.float32) < p["use_prob"])
     ref_self = sm.self_solve_prob(p["se_mean"], p["skill_mean"], 1 - p["se_mean"],
                                   p["self_solve_max"])
     base = sm.base_failure_prob(p["tickets_per_user_month"], p["use_prob"], ref_self)
     scale = sm.failure_scale(m.cat.complexity[None, :n],
                              m.difficulty[m.school_of_teacher][:, None], st.skill[:N, None])
-    fail = use & (m.rs["failure"].random(stage.shape, np.float32) < np.minimum(base * scale, 0.95))
-    alone = fail & (m.rs["self_solve"].random(stage.shape, np.float32) < p_self[:, None])
-    rel = st.reliance[:N, None]
-    request = ((stage == Stage.TRIAL) & (rel > p["reliance_cut"])
-               & (m.rs["requests"].random(stage.shape, np.float32) < p["request_rate"] * rel))
+    # One uniform per pair for the chain use -> failure -> solved alone (module doc).
+    u = m.rs["use"].random(stage.shape)
+    p_use = p["use_prob"]
+    p_fail = np.minimum(scale * (p_use * base), 0.95 * p_use)
+    use = (stage >= TRIAL) & (u < p_use)
+    fail = use & (u < p_fail)
+    p_fail *= p_self[:, None]
+    alone = fail & (u < p_fail)
+    reliant = (stage == TRIAL) & (st.reliance[:N, None] > p["reliance_cut"])
+    r_t, r_j = np.nonzero(reliant)
+    asks = m.rs["requests"].random(len(r_t)) < p["request_rate"] * st.reliance[r_t]
+    request = np.zeros_like(reliant)
+    request[r_t[asks], r_j[asks]] = True
     t_idx, j_idx = np.nonzero((fail & ~alone) | request)
     route = m.rs["routing"].random((2, len(t_idx)))
     tk.add(t_idx, j_idx, m.day, key=route[0], desk=route[1] < p["helpdesk_share"])
@@ -129,12 +148,12 @@ def consolidation(m: DiffusionModel) -> None:
     stage, succ = st.stage[:N, :n], st.successes[:N, :n]
     succ += m.today["success"]
     se, rel = st.se[:N, None], st.reliance[:N, None]
-    adopt = ((stage == Stage.TRIAL) & (succ >= p["adopt_successes"])
+    adopt = ((stage == TRIAL) & (succ >= p["adopt_successes"])
              & (se >= p["adopt_efficacy"]))
-    integrate = ((stage == Stage.ADOPTED) & (se >= p["integrate_efficacy"])
+    integrate = ((stage == ADOPTED) & (se >= p["integrate_efficacy"])
                  & (rel <= p["integrate_reliance"]))
-    stage[adopt] = Stage.ADOPTED
-    stage[integrate] = Stage.INTEGRATED
+    stage[adopt] = ADOPTED
+    stage[integrate] = INTEGRATED
     _peer_help(m)
 
 
@@ -144,7 +163,7 @@ def _peer_help(m: DiffusionModel) -> None:
     if tk.backlog == 0 or (p["peer_help"] == 0 and p["champion_help"] == 0):
         return
     integ = np.zeros((m.n_nodes, n), np.float32)
-    integ[:N] = m.staff.stage[:N, :n] == Stage.INTEGRATED  # specialists help as specialists
+    integ[:N] = m.staff.stage[:N, :n] == INTEGRATED  # specialists help as specialists
     champ = integ * np.concatenate([m.staff.champion, np.zeros(m.n_nodes - N, bool)])[:, None]
     rows, cols = tk.teacher, tk.innovation
     if m.adjacency is None:
@@ -172,10 +191,12 @@ def self_efficacy(m: DiffusionModel) -> None:
                                    p["mastery_gain"], p["failure_loss"], p["wait_loss"],
                                    p["vicarious_gain"])
     st.skill[:N] += p["skill_gain"] * n_succ * (1.0 - st.skill[:N])
-    # Solving a failure alone is independent mastery: it wears reliance down (assumed).
-    st.reliance[:N] -= p["mastery_gain"] * m.today["n_alone"] * st.reliance[:N]
+    # Reliance follows confidence (drifts to its trait level 1 - se + own offset); solving a
+    # failure alone is independent mastery and wears it down further (assumed).
+    st.reliance[:N] = sm.reliance_change(
+        st.reliance[:N], st.se[:N], st.reliance_offset[:N], m.today["n_alone"],
+        p["reliance_drift"], p["mastery_gain"])
     np.clip(st.skill[:N], 0.0, 1.0, out=st.skill[:N])
-    np.clip(st.reliance[:N], 0.0, 1.0, out=st.reliance[:N])
 
 
 def abandonment(m: DiffusionModel) -> None:
@@ -188,9 +209,10 @@ def abandonment(m: DiffusionModel) -> None:
     waiting[m.tickets.teacher, m.tickets.innovation] = True
     dependent = ((st.reliance[:N] > p["reliance_cut"])
                  & (m.day - st.last_support >= p["unsupported_days"]))
-    keep = (1.0 - p["abandon_rate"] * waiting) * (1.0 - p["dependent_abandon_rate"]
-                                                  * dependent[:, None])
-    active = (stage == Stage.TRIAL) | (stage == Stage.ADOPTED)
-    quit_ = active & (m.rs["abandon"].random((N, n), np.float32) < 1.0 - keep)
-    stage[quit_] = Stage.ABANDONED
-    st.successes[:N, :n][quit_] = 0
+    active = (stage == TRIAL) | (stage == ADOPTED)
+    t, j = np.nonzero(active & (waiting | dependent[:, None]))  # pairs at risk only
+    keep = ((1.0 - p["abandon_rate"] * waiting[t, j])
+            * (1.0 - p["dependent_abandon_rate"] * dependent[t]))
+    quit_ = m.rs["abandon"].random(len(t)) < 1.0 - keep
+    stage[t[quit_], j[quit_]] = ABANDONED
+    st.successes[t[quit_], j[quit_]] = 0

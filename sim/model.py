@@ -140,6 +140,7 @@ class DiffusionModel(mesa.Model):
         9. Collect the day's measures.
         """
         self.day += 1
+        self.today = {}  # scratch shared by the phases of this day only
         diffusion.invent(self)
         diffusion.awareness(self)
         diffusion.trial(self)
@@ -153,8 +154,6 @@ class DiffusionModel(mesa.Model):
     def _collect(self) -> None:
         self.measures = measures.daily(self)
         self.first_series.append(self.measures["first_users_share"])
-        self.user_days += int((self.staff.stage[: self.n_teachers, : self.cat.n]
-                               >= Stage.TRIAL).sum())
         self.datacollector.collect(self)
 
     def run(self, days: int) -> None:

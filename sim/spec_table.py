@@ -210,6 +210,9 @@ SPEC_ROWS: list[tuple] = [
     ("vicarious_gain", 0.002, 0.0, 0.05, (), "per day", "Vicarious gain",
      "Self-efficacy gain at full share of neighbours succeeding today.",
      "consolidation", True),
+    ("reliance_drift", 0.01, 0.0, 0.1, (), "per day", "Reliance drift",
+     "Daily pull of reliance towards its trait level 1 - self-efficacy + the teacher's own "
+     "offset, so reliance falls as confidence grows (assumed).", "consolidation", True),
     ("skill_gain", 0.002, 0.0, 0.05, (), "per success", "Learning by doing",
      "Skill gain per successful use.", "consolidation", True),
     ("abandon_rate", 0.02, 0.0, 0.5, (), "per day", "Abandonment",

@@ -13,7 +13,7 @@ import numpy as np
 
 from sim import submodels as sm
 from sim.state import A
-from sim.submodels import Stage
+from sim.submodels import ABANDONED, ADOPTED, AWARE, TRIAL, UNAWARE
 
 if TYPE_CHECKING:
     from sim.model import DiffusionModel
@@ -96,7 +96,7 @@ def _troubleshoot(m: DiffusionModel, avail: np.ndarray) -> None:
 
 def _focus(m: DiffusionModel) -> np.ndarray:
     """Each specialist's focus: the newest live innovation it uses (-1 if none)."""
-    uses = m.staff.stage[m.specs.node, : m.cat.n] >= Stage.TRIAL
+    uses = m.staff.stage[m.specs.node, : m.cat.n] >= TRIAL
     newest = uses.shape[1] - 1 - np.argmax(uses[:, ::-1], axis=1) if uses.shape[1] else None
     return np.where(uses.any(axis=1), newest, -1) if newest is not None else \
         np.full(len(m.specs.node), -1)
@@ -113,7 +113,7 @@ def _training(m: DiffusionModel, avail: np.ndarray) -> None:
     attend = (spec >= 0) & holds[spec] & (u < p["training_attendance"])
     t = np.flatnonzero(attend)
     j = _focus(m)[spec[t]]
-    st.stage[t, j] = np.where(st.stage[t, j] == Stage.UNAWARE, Stage.AWARE, st.stage[t, j])
+    st.stage[t, j] = np.where(st.stage[t, j] == UNAWARE, AWARE, st.stage[t, j])
     gain = 0.5 * sm.session_gain(p["coaching_effect"], p["se_sd"], p["sessions_per_cycle"])
     st.se[t] = np.minimum(1.0, st.se[t] + gain)
     st.trainings[t] += 1
@@ -124,7 +124,7 @@ def _priority(m: DiffusionModel, t: np.ndarray) -> np.ndarray:
     policy, st = m.p["priority_policy"], m.staff
     if policy == "requests":
         waiting = np.bincount(m.tickets.teacher, minlength=m.n_teachers)[t]
-        in_trial = (st.stage[t, : m.cat.n] == Stage.TRIAL).any(axis=1)
+        in_trial = (st.stage[t, : m.cat.n] == TRIAL).any(axis=1)
         return 2.0 * waiting + in_trial
     if policy == "lowest_efficacy":
         return -st.se[t]
@@ -145,8 +145,9 @@ def _fill_caseloads(m: DiffusionModel) -> None:
     need = p["caseload"] - count
     if not (need > 0).any() or m.cat.n == 0:
         return
-    learning = (st.stage[: m.n_teachers, : m.cat.n] < Stage.ADOPTED).any(axis=1)
-    pool = np.flatnonzero(has & ~st.in_caseload & learning & (need[np.maximum(st.spec_of, 0)] > 0))
+    pool = np.flatnonzero(has & ~st.in_caseload & (need[np.maximum(st.spec_of, 0)] > 0))
+    # Only teachers with something left to learn (an innovation not yet ADOPTED).
+    pool = pool[(st.stage[pool, : m.cat.n] < ADOPTED).any(axis=1)]
     if len(pool) == 0:
         return
     tie = m.rs["priority"].random(len(pool))
@@ -180,18 +181,19 @@ def _sessions(m: DiffusionModel, avail: np.ndarray) -> None:
         return
     cand = cand[np.lexsort((-_priority(m, cand), st.spec_of[cand]))]
     owner = st.spec_of[cand]
+    teaches = st.teaches[cand]
     taken = np.zeros(len(cand), bool)
     picked, kinds = [], []
-    for period in range(periods):  # a loop over periods, not agents
+    for period in np.flatnonzero(slot.any(axis=0)):  # a loop over periods, not agents
         for cote_pass in (True, False):
-            open_slot = slot[owner, period] & ~taken
             cote = cote_first[owner, period] == cote_pass
-            ok = open_slot & np.where(cote, st.teaches[cand, period], ~st.teaches[cand, period])
+            ok = slot[owner, period] & ~taken & (teaches[:, period] == cote)
             idx = np.flatnonzero(ok)
             if len(idx) == 0:
                 continue
-            _, first = np.unique(owner[idx], return_index=True)
-            chosen = idx[first]
+            # Candidates are sorted by specialist then priority: take the first of each.
+            o = owner[idx]
+            chosen = idx[np.r_[True, o[1:] != o[:-1]]]
             taken[chosen] = True
             slot[owner[chosen], period] = False
             picked.append(cand[chosen])
@@ -209,12 +211,12 @@ def _session_effects(m: DiffusionModel, t: np.ndarray) -> None:
     """Effects of a session on teachers ``t`` (each at most once a day)."""
     st, p, n = m.staff, m.p, m.cat.n
     stage = st.stage[t, :n]
-    spec_uses = st.stage[m.specs.node[st.spec_of[t]], :n] >= Stage.TRIAL
+    spec_uses = st.stage[m.specs.node[st.spec_of[t]], :n] >= TRIAL
     # Focus of the session: an innovation in TRIAL, else one to try, else a new one the
     # specialist uses, else one to integrate; the newest first within each kind.
     kind = np.select(
-        [stage == Stage.TRIAL, (stage == Stage.AWARE) | (stage == Stage.ABANDONED),
-         (stage == Stage.UNAWARE) & spec_uses, stage == Stage.ADOPTED], [4, 3, 2, 1], 0)
+        [stage == TRIAL, (stage == AWARE) | (stage == ABANDONED),
+         (stage == UNAWARE) & spec_uses, stage == ADOPTED], [4, 3, 2, 1], 0)
     score = kind * (n + 1) + np.arange(n)
     j = np.argmax(score, axis=1)
     has = kind.max(axis=1) > 0
@@ -224,11 +226,11 @@ def _session_effects(m: DiffusionModel, t: np.ndarray) -> None:
     ok = m.rs["session"].random(len(t)) < success_prob
     s0 = st.stage[t, j]
     new = s0.copy()
-    new[s0 == Stage.UNAWARE] = Stage.AWARE
-    start = ok & ((s0 == Stage.AWARE) | (s0 == Stage.ABANDONED))
-    new[start] = Stage.TRIAL
+    new[s0 == UNAWARE] = AWARE
+    start = ok & ((s0 == AWARE) | (s0 == ABANDONED))
+    new[start] = TRIAL
     st.successes[t[start], j[start]] = 0
-    practice = ok & (s0 == Stage.TRIAL)
+    practice = ok & (s0 == TRIAL)
     st.successes[t[practice], j[practice]] += 1
     st.stage[t, j] = new
     gain = sm.session_gain(p["coaching_effect"], p["se_sd"], p["sessions_per_cycle"])

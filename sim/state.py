@@ -54,6 +54,7 @@ class Staff:
     se: np.ndarray  # float64[M] technology self-efficacy
     skill: np.ndarray  # float64[M] technological knowledge
     reliance: np.ndarray  # float64[M] tendency to hand problems to others
+    reliance_offset: np.ndarray  # float64[M] own offset of reliance from 1 - self-efficacy
     threshold: np.ndarray  # float64[M] adoption threshold (threshold rule)
     stage: np.ndarray  # int8[M, K]
     successes: np.ndarray  # int16[M, K] successful uses since trial
@@ -156,7 +157,8 @@ def init_staff(p: dict[str, Any], net: StaffNetwork, rs: Streams) -> Staff:
     ranks = np.argsort(np.argsort(mix)) / max(m - 1, 1)
     sa, sb = beta_params(p["skill_mean"], 0.2)
     skill = np.sort(g.beta(sa, sb, m))[np.rint(ranks * (m - 1)).astype(np.int64)]
-    reliance = np.clip(1.0 - se + p["reliance_noise"] * g.standard_normal(m), 0.0, 1.0)
+    offset = p["reliance_noise"] * g.standard_normal(m)
+    reliance = np.clip(1.0 - se + offset, 0.0, 1.0)
     ta, tb = beta_params(p["threshold_mean"], p["threshold_sd"])
     threshold = g.beta(ta, tb, m)
     spec_rows = net.is_specialist
@@ -171,7 +173,7 @@ def init_staff(p: dict[str, Any], net: StaffNetwork, rs: Streams) -> Staff:
     k = p["max_innovations"]
     never = np.full(n, -10**9, dtype=np.int64)
     return Staff(
-        se=se, skill=skill, reliance=reliance, threshold=threshold,
+        se=se, skill=skill, reliance=reliance, reliance_offset=offset, threshold=threshold,
         stage=np.zeros((m, k), dtype=np.int8), successes=np.zeros((m, k), dtype=np.int16),
         teaches=teaches, spec_of=np.full(n, -1, dtype=np.int64),
         champion=rs["champions"].random(n) < p["champion_share"],

@@ -34,6 +34,9 @@ class Stage(IntEnum):
     INTEGRATED = 5
 
 
+# Plain-int copies for hot array code (IntEnum attribute lookups are slow in loops).
+UNAWARE, AWARE, ABANDONED, TRIAL, ADOPTED, INTEGRATED = (int(s) for s in Stage)
+
 #: Display order (CBAM order, abandonment last).
 STAGE_ORDER = (
     Stage.UNAWARE, Stage.AWARE, Stage.TRIAL, Stage.ADOPTED, Stage.INTEGRATED, Stage.ABANDONED,
@@ -76,8 +79,11 @@ def trial_modifier(
     grows with self-efficacy minus complexity and with relative advantage; it lies in (0, 2).
     Broadcasts ``se`` (teachers, 1) against ``complexity``/``advantage`` (innovations,).
     """
-    z = se_weight * (se - complexity) + advantage_weight * (advantage - 0.5)
-    return 2.0 / (1.0 + np.exp(-z))
+    # exp(-z) factorises into a teacher part and an innovation part: an outer product of
+    # two small exp() calls instead of one exp() per (teacher, innovation) pair.
+    teacher = np.exp(-se_weight * se)
+    innovation = np.exp(se_weight * complexity - advantage_weight * (advantage - 0.5))
+    return 2.0 / (1.0 + teacher * innovation)
 
 
 def trial_hazard(x: np.ndarray, p_year: float, q_year: float, g: np.ndarray) -> np.ndarray:
@@ -99,9 +105,10 @@ def failure_scale(complexity: np.ndarray, difficulty: np.ndarray, skill: np.ndar
     """Relative failure propensity: 1 for reference values (all 0.5), up to e^3 and down.
 
     Grows with the innovation's complexity and the school's system difficulty and falls
-    with the teacher's skill.
+    with the teacher's skill. Broadcasts; the innovation factor is separate so that the
+    model multiplies a (teachers, 1) by a (1, innovations) array.
     """
-    return np.exp(2.0 * (complexity - 0.5) + 2.0 * (difficulty - 0.5) - 2.0 * (skill - 0.5))
+    return np.exp(2.0 * (difficulty - skill)) * np.exp(2.0 * (complexity - 0.5))
 
 
 def self_solve_prob(
@@ -141,6 +148,21 @@ def efficacy_change(
     up = (mastery_gain * successes + vicarious_gain * vicarious_share) * (1.0 - se)
     down = (failure_loss * failures + wait_loss * waiting) * se
     return np.clip(se + up - down, 0.0, 1.0)
+
+
+def reliance_change(
+    reliance: np.ndarray, se: np.ndarray, offset: np.ndarray, solved_alone: np.ndarray,
+    drift: float, independence_gain: float,
+) -> np.ndarray:
+    """New reliance: a pull towards the trait level ``1 - se + offset``, minus independence.
+
+    Support styles push reliance away from this level (``STYLE_EFFECTS``); the drift brings
+    it back as self-efficacy changes. Clipped to [0, 1].
+    """
+    target = np.clip(1.0 - se + offset, 0.0, 1.0)
+    new = reliance + drift * (target - reliance)
+    new -= independence_gain * solved_alone * new
+    return np.clip(new, 0.0, 1.0)
 
 
 def liaison_difficulty(
