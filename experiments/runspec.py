@@ -1,0 +1,124 @@
+"""The unit of work of every sweep: a run specification and what running it returns.
+
+Kept apart from the runner so that worker processes (local pool or Dask workers) import
+only this light module and :mod:`sim.run`, never the storage or progress machinery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import traceback
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything one simulation needs, as plain picklable data.
+
+    Attributes:
+        run_id: stable and unique within the experiment (the resume key).
+        params: model keyword arguments (may include ``"preset"``).
+        seed: the run's integer seed (drawn in the parent process before any work is sent).
+        days: school days to simulate.
+        changes: scheduled ``(day, {param: value})`` changes (see ``sim.run.simulate``).
+        daily_every: keep every k-th day of the daily table; 0 keeps none.
+        labels: extra columns copied to the results (cell, replicate, scenario, ...).
+    """
+
+    run_id: str
+    params: dict[str, Any]
+    seed: int
+    days: int
+    changes: tuple[tuple[int, dict[str, Any]], ...] = ()
+    daily_every: int = 0
+    labels: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a worker sends back for one spec: a summary (and daily table) or an error."""
+
+    run_id: str
+    seed: int
+    labels: dict[str, Any]
+    summary: dict[str, float] | None = None
+    daily: pd.DataFrame | None = None
+    error: str | None = None
+    traceback: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the run finished and produced a summary."""
+        return self.error is None
+
+
+def run_spec(spec: RunSpec) -> Outcome:
+    """Run one spec; any exception becomes a failed Outcome (the sweep goes on).
+
+    This is the function shipped to worker processes, so it must stay importable and cheap.
+    """
+    from sim.run import simulate  # imported here: workers pay for it once, on first use
+
+    try:
+        result = simulate(spec.params, spec.seed, spec.days, spec.changes, spec.daily_every)
+    except Exception as exc:  # every model error is recorded, not raised
+        return failed(spec, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+    return Outcome(spec.run_id, spec.seed, dict(spec.labels), result.summary, result.daily)
+
+
+def failed(spec: RunSpec, error: str, trace: str = "") -> Outcome:
+    """A failed Outcome for ``spec`` (also used for runs lost with their worker)."""
+    return Outcome(spec.run_id, spec.seed, dict(spec.labels), error=error, traceback=trace)
+
+
+def _plain(x: Any) -> Any:
+    """JSON-friendly form of numpy scalars and tuples, for hashing and manifests."""
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, tuple | list):
+        return [_plain(v) for v in x]
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    return x
+
+
+def specs_hash(specs: list[RunSpec]) -> str:
+    """A hash of everything that decides the runs' results (ids, params, seeds, horizon).
+
+    Resuming compares it with the hash stored with the results, so results made by
+    different specs are never mixed.
+    """
+    digest = hashlib.sha256()
+    for spec in specs:
+        text = json.dumps(_plain(asdict(spec)), sort_keys=True, default=repr)
+        digest.update(text.encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def check_specs(specs: list[RunSpec]) -> None:
+    """Reject duplicate run ids, bad seeds and horizons before any work is sent out.
+
+    Raises:
+        ValueError: naming the first offending run id.
+    """
+    seen: set[str] = set()
+    for spec in specs:
+        if not isinstance(spec.run_id, str) or not spec.run_id:
+            raise ValueError(f"run_id must be a non-empty string, got {spec.run_id!r}")
+        if spec.run_id in seen:
+            raise ValueError(f"run_id {spec.run_id!r} appears more than once; run ids are "
+                             "the resume key and must be unique")
+        seen.add(spec.run_id)
+        if isinstance(spec.seed, bool) or not isinstance(spec.seed, int | np.integer) \
+                or spec.seed < 0:
+            raise ValueError(f"run {spec.run_id!r}: seed {spec.seed!r} is not a "
+                             "non-negative integer")
+        if int(spec.days) < 1 or int(spec.daily_every) < 0:
+            raise ValueError(f"run {spec.run_id!r}: days must be >= 1 and daily_every >= 0 "
+                             f"(got {spec.days}, {spec.daily_every})")
