@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.errors import UserError
 from sim.network import StaffNetwork
 
 NODE_COLUMNS = ("id", "school", "department", "role")
@@ -45,7 +46,7 @@ EDGE_COLUMNS = ("source", "target")
 ROLES = ("teacher", "specialist")
 
 
-class NetworkFileError(ValueError):
+class NetworkFileError(UserError, ValueError):
     """A network or node file that cannot be read; the message says where and why.
 
     Attributes:

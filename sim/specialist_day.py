@@ -201,6 +201,8 @@ def _sessions(m: DiffusionModel, avail: np.ndarray) -> None:
     if not picked:
         return
     t, is_cote = np.concatenate(picked), np.concatenate(kinds)
+    st.coached[t[~is_cote]] += 1
+    st.cotaught[t[is_cote]] += 1
     for name, mask in (("coaching", ~is_cote), ("coteaching", is_cote)):
         specs.ledger_today[:, A[name]] = minutes * np.bincount(
             st.spec_of[t[mask]], minlength=len(specs.node))

@@ -67,6 +67,8 @@ class Staff:
     last_session: np.ndarray  # int64[N] day of the last coaching/co-teaching session
     last_support: np.ndarray  # int64[N] day of the last support of any kind
     reached: np.ndarray  # bool[N] had at least one session with their specialist
+    coached: np.ndarray  # int64[N] one-to-one coaching sessions received
+    cotaught: np.ndarray  # int64[N] co-teaching sessions received
     trainings: np.ndarray  # int64[N] trainings attended
 
 
@@ -180,6 +182,7 @@ def init_staff(p: dict[str, Any], net: StaffNetwork, rs: Streams) -> Staff:
         in_caseload=np.zeros(n, dtype=bool), cycle_sessions=np.zeros(n, dtype=np.int64),
         cycle_start=never.copy(), last_session=never.copy(), last_support=np.zeros(n, np.int64),
         reached=np.zeros(n, dtype=bool), trainings=np.zeros(n, dtype=np.int64),
+        coached=np.zeros(n, dtype=np.int64), cotaught=np.zeros(n, dtype=np.int64),
     )
 
 

@@ -65,7 +65,7 @@ def awareness_prob(n_user_neighbours: np.ndarray, ext_daily: float, peer: float)
     lookup table replaces a power per element (the model calls this on every pair daily).
     """
     top = int(n_user_neighbours.max(initial=0))
-    table = 1.0 - (1.0 - ext_daily) * (1.0 - peer) ** np.arange(top + 1, dtype=np.float32)
+    table = 1.0 - (1.0 - ext_daily) * (1.0 - peer) ** np.arange(top + 1)
     return table[n_user_neighbours]
 
 

@@ -1,0 +1,54 @@
+"""`tis-sim run` and `tis-sim params` as a user meets them."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+
+from sim.cli import main
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_run_writes_table_summary_manifest_and_figures(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "--days", "30", "--seed", "3", "--out", str(out)]) == 0
+    daily = pd.read_csv(out / "daily.csv")
+    assert len(daily) == 31 and daily["day"].tolist() == list(range(31))
+    summary = json.loads((out / "summary.json").read_text())
+    assert 0 <= summary["final_users_share"] <= 1
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and manifest["parameters"]["specialist_fte"] == 0.5
+    assert "numpy" in manifest["versions"] and manifest["git_commit"]
+    for png in ("stages.png", "specialist_minutes.png"):
+        assert (out / png).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bad_parameter_is_one_line_without_traceback():
+    result = cli("run", "--set", "specialist_fte=2", "--days", "1")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "tis-sim run: error: parameter 'specialist_fte': 2.0 is not allowed; "
+        "expected a number from 0.1 to 1.0")
+
+
+def test_unknown_parameter_and_missing_files_are_user_errors(tmp_path):
+    result = cli("run", "--set", "fte=1", "--days", "1")
+    assert result.returncode == 2 and "unknown parameter 'fte'" in result.stderr
+    result = cli("run", "--config", str(tmp_path / "nope.toml"))
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    result = cli("run", "--days", "1", "--set", f"network_file={tmp_path}/e.csv",
+                 "--set", f"nodes_file={tmp_path}/n.csv")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "e.csv" in result.stderr or "n.csv" in result.stderr
+
+
+def test_params_lists_every_parameter():
+    result = cli("params")
+    assert result.returncode == 0
+    assert "specialist_fte" in result.stdout and "from 0.1 to 1.0" in result.stdout

@@ -1,0 +1,56 @@
+"""Invariants over valid parameters (Hypothesis): they must hold every day of every run."""
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.measures import STAGE_COLUMNS
+from sim.model import DiffusionModel
+from tests.strategies import small_districts
+
+RUN = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def check_invariants(model: DiffusionModel) -> None:
+    st_, n = model.staff, model.n_teachers
+    m = model.measures
+    # Stage shares sum to one (each live innovation's counts sum to the staff).
+    assert abs(sum(m[c] for c in STAGE_COLUMNS) - 1.0) < 1e-9
+    # Bounded teacher state, no NaN anywhere in it.
+    for arr in (st_.se[:n], st_.skill[:n], st_.reliance[:n], model.difficulty):
+        assert np.isfinite(arr).all() and (arr >= 0).all() and (arr <= 1).all()
+    # Specialist minutes never exceed available minutes; no negative activity.
+    available = model.day_minutes * model.specs.fte
+    assert (model.specs.ledger_today >= 0).all()
+    assert (model.specs.ledger_today.sum(axis=1) <= available + 1e-9).all()
+    # Tickets are conserved: created = solved by every channel + backlog.
+    tk = model.tickets
+    assert tk.created == sum(tk.solved.values()) + tk.backlog
+    assert all(np.isfinite(v) for k, v in m.items())
+
+
+@RUN
+@given(params=small_districts(), seed=st.integers(0, 2**32))
+def test_invariants_hold_every_day(params, seed):
+    model = DiffusionModel(seed=seed, **params)
+    check_invariants(model)
+    for _ in range(60):
+        model.step()
+        check_invariants(model)
+    summary = model.summary()
+    finite = {k: v for k, v in summary.items() if k not in ("days_to_25", "days_to_50",
+                                                             "reach_distance")}
+    assert all(np.isfinite(v) for v in finite.values())
+    daily = model.daily_table()
+    assert (daily["tickets_created"].sum() == model.tickets.created)
+
+
+@RUN
+@given(params=small_districts(), seed=st.integers(0, 2**32))
+def test_daily_ticket_flows_add_up(params, seed):
+    model = DiffusionModel(seed=seed, **params)
+    model.run(40)
+    d = model.daily_table()
+    solved = d[[c for c in d.columns if c.startswith("solved_")]].sum(axis=1)
+    backlog_change = d["backlog"].diff().fillna(d["backlog"].iloc[0])
+    assert np.allclose(d["tickets_created"], solved + backlog_change)
