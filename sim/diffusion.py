@@ -111,33 +111,40 @@ def use_and_failures(m: DiffusionModel) -> None:
     p_self = sm.self_solve_prob(st.se[:N], st.skill[:N], st.reliance[:N], p["self_solve_max"])
     retry = m.rs["self_retry"].random(tk.backlog) < p_self[tk.teacher]
     tk.close(retry, "self")
+    empty = np.zeros(0, np.int64)
+    m.today.update(succ_t=empty, succ_j=empty, n_succ=np.zeros(N), n_fail=np.zeros(N),
+                   n_alone=np.zeros(N))
     if n == 0:
-        m.today.update(success=np.zeros((N, 0), bool), n_fail=np.zeros(N), n_alone=np.zeros(N))
         return
     stage = st.stage[:N, :n]
     ref_self = sm.self_solve_prob(p["se_mean"], p["skill_mean"], 1 - p["se_mean"],
                                   p["self_solve_max"])
     base = sm.base_failure_prob(p["tickets_per_user_month"], p["use_prob"], ref_self)
-    scale = sm.failure_scale(m.cat.complexity[None, :n],
-                             m.difficulty[m.school_of_teacher][:, None], st.skill[:N, None])
-    # One uniform per pair for the chain use -> failure -> solved alone (module doc).
+    # One uniform per pair for the chain use -> failure -> solved alone (module doc); the
+    # failure chain is computed on today's uses only (flat indices).
     u = m.rs["use"].random(stage.shape)
     p_use = p["use_prob"]
+    idx = np.flatnonzero((stage >= TRIAL) & (u < p_use))
+    t, j = np.divmod(idx, n)
+    scale = sm.failure_scale(m.cat.complexity[:n], m.difficulty[m.school_of_teacher],
+                             st.skill[:N], pairs=(t, j))
+    u = u.ravel()[idx]
     p_fail = np.minimum(scale * (p_use * base), 0.95 * p_use)
-    use = (stage >= TRIAL) & (u < p_use)
-    fail = use & (u < p_fail)
-    p_fail *= p_self[:, None]
-    alone = fail & (u < p_fail)
+    fail = u < p_fail
+    alone = fail & (u < p_fail * p_self[t])
+    ok = ~fail | alone
     reliant = (stage == TRIAL) & (st.reliance[:N, None] > p["reliance_cut"])
     r_t, r_j = np.nonzero(reliant)
     asks = m.rs["requests"].random(len(r_t)) < p["request_rate"] * st.reliance[r_t]
-    request = np.zeros_like(reliant)
-    request[r_t[asks], r_j[asks]] = True
-    t_idx, j_idx = np.nonzero((fail & ~alone) | request)
-    route = m.rs["routing"].random((2, len(t_idx)))
-    tk.add(t_idx, j_idx, m.day, key=route[0], desk=route[1] < p["helpdesk_share"])
-    m.today.update(success=use & ~(fail & ~alone), n_fail=fail.sum(axis=1),
-                   n_alone=alone.sum(axis=1))
+    new_t = np.concatenate([t[~ok], r_t[asks]])
+    new_j = np.concatenate([j[~ok], r_j[asks]])
+    pair = np.unique(new_t * n + new_j)  # at most one new ticket per pair and day
+    new_t, new_j = np.divmod(pair, n)
+    route = m.rs["routing"].random((2, len(new_t)))
+    tk.add(new_t, new_j, m.day, key=route[0], desk=route[1] < p["helpdesk_share"])
+    m.today.update(succ_t=t[ok], succ_j=j[ok], n_succ=np.bincount(t[ok], minlength=N),
+                   n_fail=np.bincount(t[fail], minlength=N),
+                   n_alone=np.bincount(t[alone], minlength=N))
 
 
 def consolidation(m: DiffusionModel) -> None:
@@ -146,7 +153,7 @@ def consolidation(m: DiffusionModel) -> None:
     if n == 0:
         return
     stage, succ = st.stage[:N, :n], st.successes[:N, :n]
-    succ += m.today["success"]
+    succ[m.today["succ_t"], m.today["succ_j"]] += 1
     se, rel = st.se[:N, None], st.reliance[:N, None]
     adopt = ((stage == TRIAL) & (succ >= p["adopt_successes"])
              & (se >= p["adopt_efficacy"]))
@@ -182,7 +189,7 @@ def _peer_help(m: DiffusionModel) -> None:
 def self_efficacy(m: DiffusionModel) -> None:
     """Phase 7: Bandura's sources update self-efficacy; success builds skill and independence."""
     N, p, st = m.n_teachers, m.p, m.staff
-    n_succ = m.today["success"].sum(axis=1)
+    n_succ = m.today["n_succ"]
     any_succ = np.zeros(m.n_nodes, np.float32)
     any_succ[:N] = n_succ > 0
     vicarious = neighbour_sum(m, any_succ)[:N] / m.degree_safe[:N]

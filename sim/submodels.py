@@ -101,14 +101,22 @@ def threshold_trial(
     return (x >= threshold) | (u < noise)
 
 
-def failure_scale(complexity: np.ndarray, difficulty: np.ndarray, skill: np.ndarray) -> np.ndarray:
+def failure_scale(
+    complexity: np.ndarray, difficulty: np.ndarray, skill: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Relative failure propensity: 1 for reference values (all 0.5), up to e^3 and down.
 
     Grows with the innovation's complexity and the school's system difficulty and falls
-    with the teacher's skill. Broadcasts; the innovation factor is separate so that the
-    model multiplies a (teachers, 1) by a (1, innovations) array.
+    with the teacher's skill. Without ``pairs`` the arguments broadcast; with ``pairs``
+    (teacher indices, innovation indices) ``difficulty``/``skill`` are per teacher and
+    ``complexity`` per innovation, and the result is per pair (two small exp() calls).
     """
-    return np.exp(2.0 * (difficulty - skill)) * np.exp(2.0 * (complexity - 0.5))
+    teacher = np.exp(2.0 * (difficulty - skill))
+    innovation = np.exp(2.0 * (complexity - 0.5))
+    if pairs is None:
+        return teacher * innovation
+    return teacher[pairs[0]] * innovation[pairs[1]]
 
 
 def self_solve_prob(
