@@ -1,0 +1,50 @@
+"""docs/ODD.md and the README match the code: parameters, function names, order, examples."""
+
+import importlib
+import inspect
+import re
+from pathlib import Path
+
+from sim.model import DiffusionModel
+from sim.params import PARAMS
+
+ROOT = Path(__file__).resolve().parent.parent
+ODD = (ROOT / "docs" / "ODD.md").read_text()
+README = (ROOT / "README.md").read_text()
+
+
+def test_every_parameter_is_in_the_odd_table_with_its_default():
+    for name, spec in PARAMS.items():
+        default = repr(spec.default) if isinstance(spec.default, str) else str(spec.default)
+        row = f"| `{name}` | {default} |"
+        assert row in ODD, f"ODD.md lacks the row for {name} (default {default})"
+
+
+def test_every_function_the_odd_names_exists():
+    for dotted in set(re.findall(r"`(sim\.[a-z_]+\.[A-Za-z_]+)", ODD)):
+        module, attr = dotted.rsplit(".", 1)
+        assert hasattr(importlib.import_module(module), attr), dotted
+
+
+def test_odd_schedule_is_the_order_of_step():
+    calls = re.findall(r"(?:diffusion\.|^\s+)(\w+)\(self\)", inspect.getsource(
+        DiffusionModel.step), re.MULTILINE)
+    code_order = [c for c in calls if not c.startswith("_")] + ["daily"]
+    section = ODD.split("## 3.")[1].split("## 4.")[0]
+    odd_order = re.findall(r"— `sim\.\w+\.(\w+)`", section)
+    assert odd_order == code_order
+    submodels = re.findall(r"^### 7\.\d .* — `sim\.\w+\.(\w+)`", ODD, re.MULTILINE)
+    assert submodels == code_order
+
+
+def test_readme_python_example_runs():
+    block = README.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own example
+    assert 0 <= namespace["summary"]["final_users_share"] <= 1
+    assert len(namespace["daily"]) == 541
+
+
+def test_readme_shows_the_two_commands_first():
+    first_block = README.split("```bash\n", 1)[1].split("```", 1)[0]
+    assert "make run" in first_block and "make test" in first_block
