@@ -40,7 +40,7 @@ def test_odd_schedule_is_the_order_of_step():
 def test_readme_python_example_runs():
     block = README.split("```python\n", 1)[1].split("```", 1)[0]
     namespace: dict = {}
-    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own example
+    exec(compile(block, "README.md", "exec"), namespace)  # our own example
     assert 0 <= namespace["summary"]["final_users_share"] <= 1
     assert len(namespace["daily"]) == 541
 
