@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from sim.measures import STAGE_COLUMNS
 from sim.model import DiffusionModel
-from tests.strategies import small_districts
+from strategies import small_districts
 
 RUN = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
