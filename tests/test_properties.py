@@ -3,10 +3,10 @@
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import small_districts
 
 from sim.measures import STAGE_COLUMNS
 from sim.model import DiffusionModel
-from strategies import small_districts
 
 RUN = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
