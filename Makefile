@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
-	# Serve Solara's front-end from the local disk (no CDN): see docs/DEPENDENCIES in README.
+	# Solara front-end assets served from the local disk (no CDN needed offline).
 	$(PY) -m pip install -q --no-deps solara-assets==1.58.2
 	touch $(STAMP)
 
