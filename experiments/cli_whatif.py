@@ -1,0 +1,91 @@
+"""``tis-sim whatif FILE``: compare policies against the baseline, with intervals and costs.
+
+See ``experiments/policies.toml`` (an annotated scenario file) and the README section
+"Policy what-if studies".
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from experiments.backends import BACKENDS
+from experiments.whatif import load_study, run_study
+
+EXAMPLES = """examples:
+  tis-sim whatif experiments/policies.toml                   # all cores (local pool)
+  tis-sim whatif experiments/policies.toml --replicates 5    # a quick look
+  tis-sim whatif experiments/policies.toml --scheduler tcp://10.0.0.5:8786   # Dask cluster
+  tis-sim whatif experiments/policies.toml --fresh           # discard earlier runs
+Interrupted? Run the same command again: finished runs are kept and skipped."""
+
+
+def _at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``low``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{text!r} is not allowed; expected an integer "
+                                             f">= {low}")
+        return value
+
+    return parse
+
+
+def _whatif(args: argparse.Namespace) -> int:
+    overrides = {k: v for k, v in (("replicates", args.replicates), ("days", args.days))
+                 if v is not None}
+    study = load_study(args.file, **overrides)
+    n_runs = len(study.scenarios) * study.replicates
+    out = args.out or Path("results") / study.name
+    print(f"what-if study {study.name!r}: baseline + {len(study.scenarios) - 1} scenarios x "
+          f"{study.replicates} replicates = {n_runs} runs of {study.days} days -> {out}/",
+          file=sys.stderr)
+    # As in `tis-sim sweep`: a scheduler address implies the Dask backend.
+    backend = args.backend or ("dask" if args.scheduler else "local")
+    report, analysis, paths = run_study(
+        study, out, backend=backend, scheduler=args.scheduler, workers=args.workers,
+        fresh=args.fresh, progress=not args.quiet)
+    print(f"runs: {report.ran} ran, {report.skipped} already done, {report.failed} failed "
+          f"({report.seconds:.1f} s)")
+    print(f"wrote {out / 'report.md'} and {len(paths) - 1} other files")
+    if analysis.missing:
+        print(f"warning: {len(analysis.missing)} runs have no result (the report says so); "
+              "run the same command again to retry them", file=sys.stderr)
+        return 1
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``whatif`` subcommand."""
+    p = sub.add_parser(
+        "whatif", help="compare staffing and support policies against the baseline",
+        description="Run every scenario of a scenario file against the baseline on the same "
+                    "seeds (common random numbers), resumably, and write report.md, CSV "
+                    "tables and figures to results/<study>/.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("file", type=Path, help="scenario file (TOML), e.g. experiments/policies.toml")
+    p.add_argument("--backend", choices=BACKENDS, default=None,
+                   help="where runs execute: local = process pool over all cores (default), "
+                        "serial = this process, dask = a Dask cluster (see --scheduler)")
+    p.add_argument("--scheduler", metavar="ADDR",
+                   help="Dask scheduler address (tcp://HOST:8786), or 'local' to start a "
+                        "LocalCluster here; implies --backend dask")
+    p.add_argument("--workers", type=_at_least(1), metavar="N",
+                   help="worker processes (default: all cores)")
+    p.add_argument("--fresh", action="store_true",
+                   help="discard this study's earlier runs (default: resume, keeping them)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="results folder (default: results/<study name>)")
+    p.add_argument("--replicates", type=_at_least(2), metavar="N",
+                   help="override the file's replicates (at least 2: intervals need them)")
+    p.add_argument("--days", type=_at_least(1), metavar="N",
+                   help="override the file's horizon (school days)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_whatif)

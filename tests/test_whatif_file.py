@@ -1,0 +1,126 @@
+"""Scenario files: the shipped example, common random numbers, and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from experiments.whatif import ScenarioError, load_study, parse_study
+from sim.cli import main
+
+SHIPPED = Path(__file__).resolve().parent.parent / "experiments" / "policies.toml"
+
+GOOD = """
+[study]
+name = "tiny"
+days = 120
+replicates = 3
+
+[costs]
+currency = "EUR"
+fte_price = 60000
+
+[baseline]
+preset = "small_school"
+
+[scenarios.desk]
+policy = "help_desk"
+share = 0.5
+cost = 1000
+"""
+
+
+def parse(text: str) -> object:
+    return parse_study(text, Path("study.toml"))
+
+
+def test_shipped_file_has_every_policy_the_issue_asks_for():
+    study = load_study(SHIPPED)
+    names = {sc.name: sc for sc in study.scenarios}
+    assert study.replicates >= 30 and study.days == 540
+    policies = {sc.policy.name for sc in study.scenarios if sc.policy}
+    assert {"specialist_fte", "shared_specialists", "help_desk", "it_liaison", "support_style",
+            "peer_champions", "training_days"} <= policies
+    styles = {sc.params.get("support_style") for sc in study.scenarios}
+    assert {"coach", "fade"} <= styles
+    assert names["help_desk_year2"].changes == ((181, {"helpdesk_share": 0.5}),)
+    assert names["two_half_time"].setup_changed and not names["full_time"].setup_changed
+    assert names["full_time"].cost.fte == names["two_half_time"].cost.fte == 1.0
+
+
+def test_replicate_r_has_the_same_seed_in_every_scenario():
+    study = load_study(SHIPPED)
+    specs = study.specs()
+    by_rep: dict[int, set[int]] = {}
+    for s in specs:
+        by_rep.setdefault(s.labels["replicate"], set()).add(s.seed)
+    assert len(by_rep) == study.replicates
+    assert all(len(seeds) == 1 for seeds in by_rep.values())
+    assert len({next(iter(v)) for v in by_rep.values()}) == study.replicates
+    assert len({s.run_id for s in specs}) == len(specs)
+
+
+def test_overrides_replace_study_settings_and_are_checked():
+    study = parse_study(GOOD, Path("x.toml"), replicates=5, days=80)
+    assert (study.replicates, study.days) == (5, 80)
+    with pytest.raises(ScenarioError, match="replicates = 1"):
+        parse_study(GOOD, Path("x.toml"), replicates=1)
+
+
+BAD = [
+    # (replace this, with this, words the message must contain)
+    ('policy = "help_desk"', 'policy = "help_dsk"',
+     ["study.toml", "[scenarios.desk]", "'help_dsk'", "valid policies are", "help_desk"]),
+    ('share = 0.5', 'share = 0.5\nshar = 0.4',
+     ["study.toml", "[scenarios.desk]", "'shar'", "valid keys are", "share", "cost_fte"]),
+    ('preset = "small_school"', 'preset = "small_school"\nspecialist_ftee = 0.4',
+     ["study.toml", "[baseline]", "'specialist_ftee'", "specialist_fte"]),
+    ('policy = "help_desk"\nshare = 0.5', 'policy = "parameters"\nset = { caseloads = 3 }',
+     ["study.toml", "[scenarios.desk]", "set.caseloads", "caseload"]),
+    ("cost = 1000", "cost = -1000", ["study.toml", "[scenarios.desk]", "cost = -1000",
+                                     "0 or more"]),
+    ("cost = 1000", "cost_fte = -0.5", ["[scenarios.desk]", "cost_fte = -0.5"]),
+    ("replicates = 3", "replicates = 3\nreplicate = 4",
+     ["study.toml", "[study]", "'replicate'", "valid keys are", "replicates"]),
+    ("[baseline]", "[baseline]\n[extras]", ["[top level]", "'extras'", "scenarios"]),
+    ("fte_price = 60000", "fte_price = 0", ["[costs]", "fte_price = 0", "above 0"]),
+    ('currency = "EUR"\nfte_price = 60000', "", ["[costs]", "missing", "fte_price"]),
+    ("share = 0.5", "share = 5", ["[scenarios.desk]", "share = 5", "from 0.0 to 1.0"]),
+    ("share = 0.5", "share = 0.5\nfrom_day = 500", ["from_day = 500", "ends on day 120"]),
+    ("replicates = 3", "replicates = 1", ["[study]", "replicates = 1", ">= 2"]),
+    ("replicates = 3", 'rank_by = "happiness"', ["rank_by = 'happiness'",
+                                                "final_integrated_share"]),
+    ('preset = "small_school"', 'preset = "huge"', ["[baseline]", "'huge'", "small_school"]),
+    ("[scenarios.desk]", "[scenarios.baseline]", ["scenario name 'baseline'"]),
+    ('policy = "help_desk"\nshare = 0.5', 'policy = "shared_specialists"\ncount = 2\n'
+     'fte = 0.5\nfrom_day = 60', ["cannot start on day 60", "specialists_per_school"]),
+    ("[study]", "[study", ["study.toml", "not valid TOML"]),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "words"), BAD)
+def test_bad_scenario_files_name_the_file_the_key_and_the_choices(old, new, words):
+    assert old in GOOD
+    with pytest.raises(ScenarioError) as err:
+        parse(GOOD.replace(old, new, 1))
+    message = str(err.value)
+    assert "\n" not in message
+    for word in words:
+        assert word in message, message
+
+
+def test_cli_reports_a_bad_file_in_one_line_without_traceback(tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text(GOOD.replace('policy = "help_desk"', 'policy = "helpdesk"'))
+    assert main(["whatif", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tis-sim whatif: error: ") and "Traceback" not in err
+    assert str(path) in err and "'helpdesk'" in err and "help_desk" in err
+    assert len(err.splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_reports_a_missing_file(tmp_path, capsys):
+    assert main(["whatif", str(tmp_path / "nope.toml")]) == 2
+    assert "does not exist" in capsys.readouterr().err
