@@ -212,12 +212,6 @@ class Policy:
         """The same policy at another dose (a new object)."""
         return dataclasses.replace(self, dose=dose)
 
-    def settings(self) -> dict[str, Any]:
-        """The policy's own settings (not dose, timing or cost) that are given."""
-        common = {f.name for f in fields(Policy)}
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name not in common and getattr(self, f.name) is not None}
-
     def describe(self, base_params: Mapping[str, Any]) -> str:
         """What the policy changes, in words generated from the parameters."""
         base = full_params(base_params)
@@ -398,11 +392,7 @@ class SupportStyle(Policy):
 @register
 @dataclass(frozen=True, kw_only=True)
 class PeerChampions(Policy):
-    """A ``share`` of teachers are trained as peer champions who answer colleagues' tickets.
-
-    Champions only help once INTEGRATED; ``help`` is their daily probability of answering a
-    waiting ticket of a neighbour.
-    """
+    """A ``share`` of teachers become peer champions (answer tickets once INTEGRATED)."""
 
     name: ClassVar[str] = "peer_champions"
     EXAMPLE: ClassVar[dict[str, Any]] = {"share": 0.1}
