@@ -11,6 +11,9 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import socket
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -64,10 +67,20 @@ def run_all(specs: Sequence[RunSpec], backend: str = "local", scheduler: str | N
     return _dask(specs, scheduler or "local", workers)
 
 
-def _ignore_sigint() -> None:
+def _worker_init(parent: int) -> None:
+    """Set up a pool worker: ignore Ctrl-C, and exit when the parent process is gone."""
     # Ctrl-C goes to the whole process group; only the parent handles it (it flushes
     # results and shuts the pool down), so workers do not print tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    # A parent killed with SIGKILL cannot shut its pool down, and idle workers would wait
+    # for work forever: they notice that they were re-parented and leave.
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _local(specs: Sequence[RunSpec], workers: int) -> Iterator[Outcome]:
@@ -76,7 +89,7 @@ def _local(specs: Sequence[RunSpec], workers: int) -> Iterator[Outcome]:
     limit = IN_FLIGHT_PER_WORKER * workers
     while queue:
         pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
-                                   initializer=_ignore_sigint)
+                                   initializer=_worker_init, initargs=(os.getpid(),))
         inflight: dict[Future, RunSpec] = {}
         broken = False
         try:
@@ -106,6 +119,20 @@ def _lost(spec: RunSpec) -> Outcome:
                         "(out of memory or killed?); re-run the same command to retry it")
 
 
+def _check_reachable(address: str) -> None:
+    """Fail in a moment, not after the client's timeout, when nothing listens there."""
+    hostport = address.split("://", 1)[-1]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise BackendError(f"--scheduler {address!r} is not allowed; expected 'local' or an "
+                           "address like tcp://HOST:PORT")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except OSError as exc:
+        raise BackendError(f"--scheduler {address!r}: cannot connect to a Dask scheduler "
+                           f"there ({exc.strerror or exc})") from exc
+
+
 def _dask(specs: Sequence[RunSpec], scheduler: str, workers: int | None) -> Iterator[Outcome]:
     """Runs as Dask tasks on an existing cluster or on a LocalCluster started here."""
     from dask.distributed import Client, LocalCluster, as_completed
@@ -116,6 +143,7 @@ def _dask(specs: Sequence[RunSpec], scheduler: str, workers: int | None) -> Iter
                                processes=True, dashboard_address=None)
         client = Client(cluster)
     else:
+        _check_reachable(scheduler)
         try:
             client = Client(scheduler, timeout="20s")
         except (OSError, TimeoutError) as exc:

@@ -99,3 +99,18 @@ def test_duplicate_run_ids_are_rejected(tmp_path):
 def test_a_folder_in_use_is_refused(tmp_path):
     with ResultStore(tmp_path), pytest.raises(ResultsInUseError, match="another sweep"):
         execute(tiny_specs(replicates=1), tmp_path, backend="serial", progress=False)
+
+
+def test_runs_do_not_keep_their_models_alive():
+    """Mesa 3.3.1's Agent._ids holds every model; the worker function forgets its own."""
+    from mesa.agent import Agent
+
+    from experiments.runspec import run_spec
+
+    ids = getattr(Agent, "_ids", None)
+    if ids is None:
+        pytest.skip("this Mesa version keeps no per-model id counters")
+    before = len(ids)
+    assert run_spec(tiny_specs(replicates=1)[0]).ok
+    assert not run_spec(failing_spec()).ok
+    assert len(ids) == before
