@@ -16,6 +16,7 @@ from sim.errors import UserError
 #: Modules that register subcommands, in the order shown by ``tis-sim --help``.
 COMMAND_MODULES = (
     "sim.cli_run",
+    "experiments.cli_sweep",
     "experiments.cli_whatif",
 )
 

@@ -1,0 +1,90 @@
+"""A sweep killed with SIGKILL mid-way resumes with the same command: no run lost or doubled."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from experiments.design import run_specs
+from experiments.expfile import load_experiment
+from experiments.runner import load_daily, load_summaries, read_manifest
+
+EXPERIMENT = """
+[experiment]
+name = "killme"
+preset = "small_school"
+replicates = 8
+days = 40
+seed = 5
+[keep]
+daily_every = 20
+[sweep.specialist_fte]
+values = [0.2, 0.4, 0.6, 0.8, 1.0]
+"""
+
+
+def _group_gone(pgid: int, timeout: float = 15.0) -> bool:
+    """True once no process of the group is left (orphaned workers notice and exit)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main())",
+            *args]
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+@pytest.mark.parametrize("backend", ["serial", "local"])
+def test_sigkill_then_rerun_gives_each_run_exactly_once(tmp_path, backend):
+    path = tmp_path / "killme.toml"
+    path.write_text(textwrap.dedent(EXPERIMENT))
+    out = tmp_path / "out"
+    args = _cli("sweep", str(path), "--out", str(out), "--backend", backend, "--workers", "2",
+                "--quiet", "--no-report")
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / "parts").glob("summary-*.parquet")):
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, "no part written in 120 s"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)  # no chance to flush or clean up
+        proc.wait(timeout=30)
+        assert _group_gone(proc.pid), "pool workers outlived the killed sweep"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        try:  # pool workers of the killed process, if any are left
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.stderr.close()
+    expected = {s.run_id for s in run_specs(load_experiment(path))}
+    partial = load_summaries(out)
+    assert 0 < len(partial) < len(expected), "kill came too late to test anything"
+    assert read_manifest(out)["status"] == "running"  # the killed session never finished
+
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"{len(partial)} were already done" in done.stdout
+    final = load_summaries(out)
+    assert set(final["run_id"]) == expected and not final["run_id"].duplicated().any()
+    daily = load_daily(out)
+    assert set(daily["run_id"]) == expected
+    assert not daily.duplicated(["run_id", "day"]).any()
+    assert len(daily) == len(expected) * 3  # days 0, 20, 40
+    assert read_manifest(out)["status"] == "complete"
