@@ -43,7 +43,10 @@ def _whatif(args: argparse.Namespace) -> int:
                  if v is not None}
     study = load_study(args.file, **overrides)
     n_runs = len(study.scenarios) * study.replicates
-    out = args.out or Path("results") / study.name
+    # A quick look with overrides gets its own folder, so it never blocks resuming the
+    # study as written in results/<name> (different runs in one folder are refused).
+    suffix = f"-{study.replicates}rep-{study.days}d" if overrides else ""
+    out = args.out or Path("results") / f"{study.name}{suffix}"
     print(f"what-if study {study.name!r}: baseline + {len(study.scenarios) - 1} scenarios x "
           f"{study.replicates} replicates = {n_runs} runs of {study.days} days -> {out}/",
           file=sys.stderr)
@@ -82,7 +85,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fresh", action="store_true",
                    help="discard this study's earlier runs (default: resume, keeping them)")
     p.add_argument("--out", type=Path, metavar="DIR",
-                   help="results folder (default: results/<study name>)")
+                   help="results folder (default: results/<study name>, or "
+                        "results/<study name>-<N>rep-<N>d with --replicates/--days)")
     p.add_argument("--replicates", type=_at_least(2), metavar="N",
                    help="override the file's replicates (at least 2: intervals need them)")
     p.add_argument("--days", type=_at_least(1), metavar="N",

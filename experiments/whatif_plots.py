@@ -25,7 +25,7 @@ def _save(fig: plt.Figure, path: Path) -> None:
 
 
 def adoption_figure(curves: pd.DataFrame, order: Sequence[str], labels: Mapping[str, str],
-                    baseline: str, path: Path, column_label: str = "users") -> None:
+                    baseline: str, path: Path, column_label: str = "Users") -> None:
     """One panel per scenario: its mean curve and 10-90% band over the baseline's.
 
     Args:
@@ -60,8 +60,8 @@ def adoption_figure(curves: pd.DataFrame, order: Sequence[str], labels: Mapping[
     for ax in axes[:, 0]:
         ax.set_ylabel(f"{column_label} (share of staff)")
     axes.flat[0].legend(fontsize=8, loc="upper left")
-    fig.suptitle("Adoption by scenario: mean over replicates, band = 10th-90th percentile",
-                 fontsize=10)
+    fig.suptitle(f"{column_label} by scenario (share of staff, mean over innovations): mean "
+                 "over replicates, band = 10th-90th percentile", fontsize=10)
     fig.tight_layout()
     _save(fig, path)
 

@@ -17,6 +17,7 @@ from experiments.manifest import atomic_write, manifest, now, write_json
 from experiments.whatif import BASELINE, Study
 from experiments.whatif_plots import adoption_figure, forest_figure
 from experiments.whatif_stats import (
+    CURVES,
     LEVEL,
     MEASURES,
     cost_effectiveness,
@@ -45,9 +46,12 @@ REPORT_OUTCOMES = ("integrated_teachers", "final_integrated_share", "final_users
                    "time_troubleshooting")
 
 
+#: Curve figures, in the order of ``whatif_stats.CURVES``.
+FIGURES = ("adoption.png", "integrated.png")
 #: Every file the report writes (``--fresh`` removes them before running again).
 OUTPUT_FILES = ("report.md", "scenarios.csv", "means.csv", "differences.csv",
-                "cost_effectiveness.csv", "curves.csv", "adoption.png", "forest.png",
+                "cost_effectiveness.csv", "curves.csv", "adoption.png", "integrated.png",
+                "forest.png",
                 "manifest.json", "scenarios.toml")
 
 
@@ -195,7 +199,8 @@ def report_markdown(a: Analysis, figures: bool = True) -> str:
               "district.", "",
               _costs_markdown(a), ""]
     if figures:
-        lines += ["## Figures", "", "![Adoption curves](adoption.png)", "",
+        lines += ["## Figures", "", "![Users by scenario](adoption.png)", "",
+                  "![INTEGRATED teachers by scenario](integrated.png)", "",
                   "![Forest plot](forest.png)", ""]
     gain = a.differences.loc[a.differences["outcome"] == s.rank_by, "pairing_gain"]
     lines += [
@@ -214,7 +219,8 @@ def report_markdown(a: Analysis, figures: bool = True) -> str:
         f"{len(MEASURES)} outcomes: about 1 in 20 intervals misses its true difference.",
         "", "## Files", "",
         "`scenarios.csv` (changes and costs), `means.csv`, `differences.csv`, "
-        "`cost_effectiveness.csv`, `curves.csv`, `adoption.png`, `forest.png`, "
+        "`cost_effectiveness.csv`, `curves.csv`, `adoption.png`, `integrated.png`, "
+        "`forest.png`, "
         "`manifest.json`, and `runs/` (every run's summary and daily rows, Parquet).", ""]
     return "\n".join(lines)
 
@@ -234,10 +240,13 @@ def write_report(a: Analysis, out_dir: Path) -> list[Path]:
         written.append(out_dir / name)
     figures = a.curves is not None
     if figures:
-        adoption_figure(a.curves, a.order, labels, BASELINE, out_dir / "adoption.png")
+        for (column, what), name in zip(CURVES.items(), FIGURES, strict=True):
+            adoption_figure(a.curves[a.curves["measure"] == column], a.order, labels,
+                            BASELINE, out_dir / name, what)
+            written.append(out_dir / name)
         forest_figure(a.differences, a.order, labels, (s.rank_by, *FOREST),
                       out_dir / "forest.png")
-        written += [out_dir / "adoption.png", out_dir / "forest.png"]
+        written.append(out_dir / "forest.png")
     text = report_markdown(a, figures)
     atomic_write(out_dir / "report.md", lambda p: p.write_text(text, encoding="utf-8"))
     write_json(out_dir / "manifest.json", manifest(

@@ -175,16 +175,24 @@ def cost_effectiveness(diff: pd.DataFrame, costs: Mapping[str, tuple[float, floa
     return pd.DataFrame(rows)
 
 
-def curves(daily: pd.DataFrame, column: str = "users_share",
+#: Daily measures drawn as curves: column -> what it is (users, then INTEGRATED teachers).
+CURVES = {"users_share": "Users", "share_integrated": "INTEGRATED"}
+
+
+def curves(daily: pd.DataFrame, columns: Iterable[str] = tuple(CURVES),
            level: float = LEVEL) -> pd.DataFrame:
-    """Per scenario and day: mean, t-interval of the mean, and 10th/90th percentiles."""
-    g = daily.groupby(["scenario", "day"])[column]
-    out = g.agg(mean="mean", sd="std", n="count",
-                p10=lambda s: s.quantile(0.1), p90=lambda s: s.quantile(0.9)).reset_index()
-    t = stats.t.ppf(0.5 + level / 2, np.maximum(out["n"] - 1, 1))
-    half = np.where(out["n"] >= 2, t * out["sd"] / np.sqrt(out["n"]), np.nan)
-    out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
-    return out
+    """Per measure, scenario and day: mean, t-interval of the mean, 10th/90th percentiles."""
+    parts = []
+    for column in columns:
+        g = daily.groupby(["scenario", "day"])[column]
+        out = g.agg(mean="mean", sd="std", n="count",
+                    p10=lambda s: s.quantile(0.1), p90=lambda s: s.quantile(0.9)).reset_index()
+        t = stats.t.ppf(0.5 + level / 2, np.maximum(out["n"] - 1, 1))
+        half = np.where(out["n"] >= 2, t * out["sd"] / np.sqrt(out["n"]), np.nan)
+        out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
+        parts.append(out.assign(measure=column))
+    table = pd.concat(parts, ignore_index=True)
+    return table[["measure", *(c for c in table if c != "measure")]]
 
 
 def ranking(diff: pd.DataFrame, rank_by: str) -> list[str]:

@@ -110,7 +110,8 @@ def test_late_policy_costs_only_its_active_years(done):
 def test_report_tables_and_figures_are_written(done):
     _, out, _, _, paths = done
     for name in ("report.md", "scenarios.csv", "means.csv", "differences.csv",
-                 "cost_effectiveness.csv", "curves.csv", "adoption.png", "forest.png",
+                 "cost_effectiveness.csv", "curves.csv", "adoption.png", "integrated.png",
+                 "forest.png",
                  "manifest.json", "scenarios.toml"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     assert {p.name for p in paths} >= {"report.md", "differences.csv", "forest.png"}
@@ -179,3 +180,12 @@ def test_an_interrupted_fresh_start_leaves_no_stale_report(done, tmp_path, monke
     with pytest.raises(KeyboardInterrupt):
         run_study(study, copy, backend="serial", progress=False, fresh=True)
     assert not (copy / "report.md").exists() and not (copy / "differences.csv").exists()
+
+
+def test_a_quick_look_gets_its_own_default_folder(tmp_path, monkeypatch):
+    (tmp_path / "tiny.toml").write_text(STUDY)
+    monkeypatch.chdir(tmp_path)
+    assert main(["whatif", "tiny.toml", "--backend", "serial", "--replicates", "2",
+                 "--days", "70", "--quiet"]) == 0
+    assert (tmp_path / "results" / "tiny-2rep-70d" / "report.md").is_file()
+    assert not (tmp_path / "results" / "tiny").exists()
