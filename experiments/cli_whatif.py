@@ -55,8 +55,9 @@ def _whatif(args: argparse.Namespace) -> int:
     report, analysis, paths = run_study(
         study, out, backend=backend, scheduler=args.scheduler, workers=args.workers,
         fresh=args.fresh, progress=not args.quiet)
-    print(f"runs: {report.ran} ran, {report.skipped} already done, {report.failed} failed "
-          f"({report.seconds:.1f} s)")
+    from experiments.cli_sweep import print_report  # the same run summary as `sweep`
+
+    print_report(report)
     print(f"wrote {out / 'report.md'} and {len(paths) - 1} other files")
     if analysis.missing:
         print(f"warning: {len(analysis.missing)} runs have no result (the report says so); "

@@ -163,7 +163,8 @@ def test_cli_runs_a_study(tmp_path, capsys):
     code = main(["whatif", str(path), "--backend", "serial", "--replicates", "2",
                  "--days", "80", "--out", str(tmp_path / "out"), "--quiet"])
     assert code == 0
-    assert "runs: 10 ran" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "10 ran" in out and "0 failed" in out and "report.md" in out
     assert (tmp_path / "out" / "report.md").is_file()
 
 
