@@ -25,6 +25,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
 
+viz: $(STAMP)
+	$(VENV)/bin/tis-sim viz
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 

@@ -17,6 +17,7 @@ from sim.errors import UserError
 COMMAND_MODULES = (
     "sim.cli_run",
     "experiments.cli_sweep",
+    "sim.cli_viz",
     "experiments.cli_whatif",
 )
 
