@@ -169,17 +169,18 @@ def _peer_help(m: DiffusionModel) -> None:
     tk, p, N, n = m.tickets, m.p, m.n_teachers, m.cat.n
     if tk.backlog == 0 or (p["peer_help"] == 0 and p["champion_help"] == 0):
         return
-    integ = np.zeros((m.n_nodes, n), np.float32)
-    integ[:N] = m.staff.stage[:N, :n] == INTEGRATED  # specialists help as specialists
-    champ = integ * np.concatenate([m.staff.champion, np.zeros(m.n_nodes - N, bool)])[:, None]
+    # Columns 0..n-1: INTEGRATED teachers; n..2n-1: INTEGRATED champions (specialists help
+    # as specialists, not as peers).
+    helpers = np.zeros((m.n_nodes, 2 * n), np.float32)
+    helpers[:N, :n] = m.staff.stage[:N, :n] == INTEGRATED
+    helpers[:N, n:] = helpers[:N, :n] * m.staff.champion[:, None]
     rows, cols = tk.teacher, tk.innovation
     if m.adjacency is None:
-        k_int = integ.sum(axis=0)[cols] - integ[rows, cols]
-        k_ch = champ.sum(axis=0)[cols] - champ[rows, cols]
+        counts = helpers.sum(axis=0) - helpers[rows]
     else:
-        sub = m.adjacency[rows]
-        k_int = np.asarray(sub @ integ)[np.arange(len(rows)), cols]
-        k_ch = np.asarray(sub @ champ)[np.arange(len(rows)), cols]
+        counts = m.adjacency[rows] @ helpers  # neighbours of the waiting teachers only
+    k_int = counts[np.arange(len(rows)), cols]
+    k_ch = counts[np.arange(len(rows)), n + cols]
     prob = sm.peer_help_prob(k_int - k_ch, k_ch, p["peer_help"], p["champion_help"])
     solved = m.rs["peer"].random(len(rows)) < prob
     m.staff.last_support[rows[solved]] = m.day

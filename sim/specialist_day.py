@@ -193,7 +193,9 @@ def _sessions(m: DiffusionModel, avail: np.ndarray) -> None:
                 continue
             # Candidates are sorted by specialist then priority: take the first of each.
             o = owner[idx]
-            chosen = idx[np.r_[True, o[1:] != o[:-1]]]
+            first = np.empty(len(o), bool)
+            first[0], first[1:] = True, o[1:] != o[:-1]
+            chosen = idx[first]
             taken[chosen] = True
             slot[owner[chosen], period] = False
             picked.append(cand[chosen])
