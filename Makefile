@@ -17,13 +17,13 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/tis-sim run --out results/run
+	$(VENV)/bin/tis-sim sweep experiments/headline.toml --backend local
 
 test: $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_model.py
+	$(PY) benchmarks/bench_model.py && $(PY) benchmarks/bench_sweep.py
 
 viz: $(STAMP)
 	$(VENV)/bin/tis-sim viz

@@ -45,7 +45,7 @@ __all__ = ["ExecuteReport", "RunSpec", "execute", "load_daily", "load_failures",
 
 #: A batch of finished runs is written at least this often (seconds) and at this size, so a
 #: killed sweep loses at most a few seconds of work.
-FLUSH_SECONDS = 3.0
+FLUSH_SECONDS = 5.0
 FLUSH_RUNS = 200
 
 
