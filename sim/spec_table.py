@@ -82,6 +82,9 @@ SPEC_ROWS: list[tuple] = [
      "specialist", True),
     ("sessions_per_cycle", 6, 1, 20, (), "sessions", "Sessions per cycle",
      "One-period sessions in a completed coaching cycle (assumed).", "specialist", True),
+    ("session_spacing", 5, 1, 10, (), "days", "Days between sessions",
+     "Fewest school days between two sessions with the same caseload teacher (weekly "
+     "coaching cycles; assumed).", "specialist", True),
     ("coaching_effect", 0.25, 0.0, 1.0, (), "sd per cycle", "Coaching effect",
      "Self-efficacy and skill gain per completed cycle, in population sd "
      "(Kraft, Blazar & Hogan 2018, halved).", "specialist", True),

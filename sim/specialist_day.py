@@ -176,7 +176,7 @@ def _sessions(m: DiffusionModel, avail: np.ndarray) -> None:
     order = np.where(specs.free, u[0], 2.0)
     slot = np.argsort(np.argsort(order, axis=1), axis=1) < n_slots[:, None]
     cote_first = u[1] < p["coteach_share"]
-    cand = np.flatnonzero(st.in_caseload & (m.day - st.last_session >= sm.SESSION_SPACING))
+    cand = np.flatnonzero(st.in_caseload & (m.day - st.last_session >= p["session_spacing"]))
     if len(cand) == 0:
         return
     cand = cand[np.lexsort((-_priority(m, cand), st.spec_of[cand]))]

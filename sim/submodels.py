@@ -14,8 +14,6 @@ import numpy as np
 DAYS_PER_YEAR = 180
 DAYS_PER_MONTH = 20
 TERM_DAYS = 60
-#: Days between two sessions of one caseload teacher (weekly cycles; assumed).
-SESSION_SPACING = 5
 #: Days after which an unfinished coaching cycle is dropped (assumed).
 MAX_CYCLE_DAYS = 60
 
