@@ -101,7 +101,7 @@ def _check_resumable(out_dir: Path, digest: str) -> None:
 def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
             scheduler: str | None = None, workers: int | None = None, fresh: bool = False,
             manifest: dict | None = None, progress: bool = True,
-            flush_seconds: float = FLUSH_SECONDS) -> ExecuteReport:
+            flush_seconds: float | None = None) -> ExecuteReport:
     """Run every spec not yet done in ``out_dir`` and write results as runs finish.
 
     Args:
@@ -113,7 +113,8 @@ def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
         fresh: discard earlier results in ``out_dir`` first.
         manifest: extra fields for ``manifest.json`` (experiment text, parameters, ...).
         progress: show a tqdm progress bar on stderr.
-        flush_seconds: write finished runs at least this often.
+        flush_seconds: write finished runs at least this often (default
+            :data:`FLUSH_SECONDS`).
 
     Returns:
         An :class:`ExecuteReport`; failed runs are recorded, never raised.
@@ -124,6 +125,7 @@ def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
     """
     specs = list(specs)
     check_specs(specs)
+    flush_seconds = FLUSH_SECONDS if flush_seconds is None else flush_seconds
     out_dir = Path(out_dir)
     digest = specs_hash(specs)
     report = ExecuteReport(total=len(specs), out_dir=out_dir)

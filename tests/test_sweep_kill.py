@@ -19,8 +19,8 @@ EXPERIMENT = """
 [experiment]
 name = "killme"
 preset = "small_school"
-replicates = 8
-days = 40
+replicates = 12
+days = 60
 seed = 5
 [keep]
 daily_every = 20
@@ -42,8 +42,11 @@ def _group_gone(pgid: int, timeout: float = 15.0) -> bool:
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main())",
-            *args]
+    # Parts every 0.1 s instead of every few seconds, so the kill lands mid-sweep however
+    # fast the model has become.
+    code = ("import sys; import experiments.runner as r; r.FLUSH_SECONDS = 0.1; "
+            "from sim.cli import main; sys.exit(main())")
+    return [sys.executable, "-c", code, *args]
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
@@ -86,5 +89,5 @@ def test_sigkill_then_rerun_gives_each_run_exactly_once(tmp_path, backend):
     daily = load_daily(out)
     assert set(daily["run_id"]) == expected
     assert not daily.duplicated(["run_id", "day"]).any()
-    assert len(daily) == len(expected) * 3  # days 0, 20, 40
+    assert len(daily) == len(expected) * 4  # days 0, 20, 40, 60
     assert read_manifest(out)["status"] == "complete"
