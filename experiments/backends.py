@@ -88,7 +88,7 @@ def _local(specs: Sequence[RunSpec], workers: int) -> Iterator[Outcome]:
     queue = deque(specs)
     limit = IN_FLIGHT_PER_WORKER * workers
     while queue:
-        pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
+        pool = ProcessPoolExecutor(min(workers, len(queue)), mp_context=mp.get_context("spawn"),
                                    initializer=_worker_init, initargs=(os.getpid(),))
         inflight: dict[Future, RunSpec] = {}
         broken = False

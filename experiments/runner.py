@@ -28,7 +28,7 @@ from tqdm import tqdm
 from experiments.backends import default_workers, run_all
 from experiments.manifest import manifest as make_manifest
 from experiments.manifest import now, write_json
-from experiments.runspec import Outcome, RunSpec, check_specs, specs_hash
+from experiments.runspec import Outcome, RunSpec, check_labels, check_specs, specs_hash
 from experiments.storage import (
     MANIFEST,
     ResultStore,
@@ -146,6 +146,7 @@ def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
         last_flush = time.monotonic()
         try:
             for outcome in run_all(todo, backend, scheduler, workers):
+                check_labels(outcome)
                 buffer.append(outcome)
                 if outcome.ok:
                     report.ran += 1

@@ -82,6 +82,18 @@ def run_spec(spec: RunSpec) -> Outcome:
     return Outcome(spec.run_id, spec.seed, dict(spec.labels), result.summary, result.daily)
 
 
+def check_labels(outcome: Outcome) -> None:
+    """Labels become result columns next to the summary keys: refuse a name clash.
+
+    Raises:
+        ValueError: naming the clashing label(s).
+    """
+    clash = sorted(set(outcome.labels) & {"run_id", "seed", *(outcome.summary or {})})
+    if clash:
+        raise ValueError(f"run {outcome.run_id!r}: label(s) {clash} clash with result columns "
+                         "(run_id, seed or summary keys); rename the labels")
+
+
 def failed(spec: RunSpec, error: str, trace: str = "") -> Outcome:
     """A failed Outcome for ``spec`` (also used for runs lost with their worker)."""
     return Outcome(spec.run_id, spec.seed, dict(spec.labels), error=error, traceback=trace)

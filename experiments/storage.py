@@ -206,13 +206,7 @@ class ResultStore:
             rows = [{**_row_head(o), "error": o.error, "traceback": o.traceback} for o in bad]
             written.append(self._put(f"failures-{n:06d}.parquet", _frame(rows)))
         if ok:
-            rows = []
-            for o in ok:
-                clash = set(o.labels) & set(o.summary or {})
-                if clash:
-                    raise ValueError(f"run {o.run_id!r}: label(s) {sorted(clash)} clash with "
-                                     "summary keys; rename the labels")
-                rows.append({**_row_head(o), **(o.summary or {})})
+            rows = [{**_row_head(o), **(o.summary or {})} for o in ok]
             written.append(self._put(f"summary-{n:06d}.parquet", _frame(rows)))
         return written
 

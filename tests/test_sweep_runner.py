@@ -114,3 +114,10 @@ def test_runs_do_not_keep_their_models_alive():
     assert run_spec(tiny_specs(replicates=1)[0]).ok
     assert not run_spec(failing_spec()).ok
     assert len(ids) == before
+
+
+def test_labels_that_clash_with_summary_keys_are_refused(tmp_path):
+    spec = dataclasses.replace(tiny_specs(replicates=1)[0], labels={"final_users_share": 1})
+    with pytest.raises(ValueError, match="clash with result columns"):
+        execute([spec], tmp_path, backend="serial", progress=False)
+    assert load_summaries(tmp_path).empty
