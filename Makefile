@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench viz lint clean
+.PHONY: install run test bench viz lint golden clean
 
 install: $(STAMP)
 
@@ -27,6 +27,10 @@ bench: $(STAMP)
 
 viz: $(STAMP)
 	$(VENV)/bin/tis-sim viz
+
+# Refresh the golden baseline after an intended change of model behaviour (commit it).
+golden: $(STAMP)
+	$(PY) tests/golden.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
