@@ -117,6 +117,9 @@ def summary(m: DiffusionModel) -> dict[str, float]:
     user_months = max(m.user_days / DAYS_PER_MONTH, 1e-9)
     out = {
         "days": float(m.day),
+        "teachers": float(N),
+        "specialists": float(len(specs.node)),
+        "specialist_fte_total": float(specs.fte.sum()),
         "final_users_share": last["users_share"],
         "final_any_user_share": last["any_user_share"],
         "final_integrated_share": last["share_integrated"],

@@ -172,6 +172,8 @@ class DiffusionModel(mesa.Model):
                                  "dynamic ones can: "
                                  + ", ".join(k for k, s in PARAMS.items() if s.dynamic))
         self.p = validate({**self.p, **changes})
+        if "champion_share" in changes:  # nested: champions stay champions as the share grows
+            self.staff.champion = self.staff.champion_u < self.p["champion_share"]
         if {"specialist_fte", "part_time_below"} & set(changes):
             fte = specialist_fte(self.p, self.school_sizes[self.specs.school])
             self.specs.fte = fte

@@ -32,11 +32,9 @@ from sim.state import specialist_fte
 from sim.submodels import DAYS_PER_YEAR
 
 #: Dynamic parameters that the model reads only when it is built, so changing them
-#: mid-run has no effect (the champions are drawn at setup in ``sim.state.init_staff``).
-#: Policies refuse to change them from a later day rather than silently doing nothing.
-SET_AT_SETUP: dict[str, str] = {
-    "champion_share": "peer champions are drawn when the model is built",
-}
+#: mid-run would have no effect; policies refuse to change them from a later day rather
+#: than silently doing nothing. None at present (``champion_share`` is honoured mid-run).
+SET_AT_SETUP: dict[str, str] = {}
 
 Changes = tuple[tuple[int, dict[str, Any]], ...]
 

@@ -60,7 +60,8 @@ class Staff:
     successes: np.ndarray  # int16[M, K] successful uses since trial
     teaches: np.ndarray  # bool[N, P] True where the teacher teaches in that period
     spec_of: np.ndarray  # int64[N] the teacher's specialist, -1 for none
-    champion: np.ndarray  # bool[N] trained peer champion
+    champion: np.ndarray  # bool[N] trained peer champion (champion_u < champion_share)
+    champion_u: np.ndarray  # float64[N] fixed uniforms: raising the share keeps champions
     in_caseload: np.ndarray  # bool[N]
     cycle_sessions: np.ndarray  # int64[N] sessions in the current coaching cycle
     cycle_start: np.ndarray  # int64[N] day the current cycle began
@@ -178,7 +179,8 @@ def init_staff(p: dict[str, Any], net: StaffNetwork, rs: Streams) -> Staff:
         se=se, skill=skill, reliance=reliance, reliance_offset=offset, threshold=threshold,
         stage=np.zeros((m, k), dtype=np.int8), successes=np.zeros((m, k), dtype=np.int16),
         teaches=teaches, spec_of=np.full(n, -1, dtype=np.int64),
-        champion=rs["champions"].random(n) < p["champion_share"],
+        champion=(champion_u := rs["champions"].random(n)) < p["champion_share"],
+        champion_u=champion_u,
         in_caseload=np.zeros(n, dtype=bool), cycle_sessions=np.zeros(n, dtype=np.int64),
         cycle_start=never.copy(), last_session=never.copy(), last_support=np.zeros(n, np.int64),
         reached=np.zeros(n, dtype=bool), trainings=np.zeros(n, dtype=np.int64),

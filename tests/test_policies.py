@@ -104,8 +104,11 @@ class TestPolicyContract:
             with pytest.raises(PolicyError, match=sorted(fixed)[0]):
                 policy.apply(TINY)
             return
-        r = _run(policy)
-        daily, _ = _baseline(TINY_DAYS)
+        # The default district for 200 days, so that every policy acts after its start
+        # (peer champions need INTEGRATED champions next to a waiting ticket).
+        params, changes = policy.apply({})
+        r = simulate(params, SEED, 200, changes)
+        daily = simulate({}, SEED, 200).daily
         pd.testing.assert_frame_equal(r.daily.iloc[:day], daily.iloc[:day])
         assert not r.daily.iloc[day:].equals(daily.iloc[day:])
 
@@ -155,15 +158,14 @@ def test_describe_is_generated_from_the_parameters():
     assert text == f"{PARAMS['liaison_share'].label} {base} → 0.1 (from day 181)"
 
 
-def test_set_at_setup_parameters_really_ignore_mid_run_changes():
-    """Guards SET_AT_SETUP: if the model starts honouring a change, drop it from the list."""
+def test_peer_champions_can_start_mid_run():
+    """champion_share is honoured from the day it changes (so it is not in SET_AT_SETUP)."""
+    assert "champion_share" not in SET_AT_SETUP
     base = {"champion_help": 1.0}
-    params, _ = make_policy("peer_champions", {"share": 0.3}).apply(base)
-    late = simulate(base, SEED, 300, ((2, {"champion_share": 0.3}),), daily_every=0)
-    early = simulate(params, SEED, 300, daily_every=0)
+    params, changes = make_policy("peer_champions", {"share": 0.3, "from_day": 2}).apply(base)
+    late = simulate(params, SEED, 300, changes, daily_every=0)
     plain = simulate(base, SEED, 300, daily_every=0)
-    assert not same(early.summary, plain.summary)  # champions from the start matter ...
-    assert same(late.summary, plain.summary)  # ... but the model ignores them mid-run
+    assert not same(late.summary, plain.summary)
 
 
 # -- bad input ---------------------------------------------------------------------------------
