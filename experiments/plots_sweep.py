@@ -103,7 +103,7 @@ def morris_plot(table: pd.DataFrame, path: Path, *, title: str) -> Path:
            ecolor="#555555", capsize=2)
     a.set(xlabel="mu* (mean |elementary effect|)", title="ranking")
     b.scatter(t["mu_star"], t["sigma"], color="#e6550d")
-    for _, row in t.iterrows():
+    for _, row in t[t["mu_star"] >= 0.1 * t["mu_star"].max()].iterrows():  # legible labels
         b.annotate(row["parameter"], (row["mu_star"], row["sigma"]), fontsize=7,
                    xytext=(3, 3), textcoords="offset points")
     b.set(xlabel="mu*", ylabel="sigma (non-linearity / interactions)", title="mu* vs sigma")

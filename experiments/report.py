@@ -195,6 +195,7 @@ def _summary_table(stats: pd.DataFrame, exp: Experiment, outputs: list[str],
 def write_report(out_dir: Path) -> Path:
     """Write ``report.md`` (and figures/, tables/) for a sweep or sensitivity folder."""
     out_dir = Path(out_dir)
+    # Imported here: the sensitivity module uses this module's table helper.
     from experiments.sensitivity import (
         is_sensitivity_dir,
         sensitivity_section,

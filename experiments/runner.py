@@ -17,6 +17,7 @@ from different experiments are never mixed; ``fresh=True`` starts over.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -81,8 +82,6 @@ class ExecuteReport:
 
 def read_manifest(out_dir: Path) -> dict[str, Any]:
     """The folder's manifest, or an empty dict when there is none."""
-    import json
-
     path = Path(out_dir) / MANIFEST
     return json.loads(path.read_text()) if path.is_file() else {}
 

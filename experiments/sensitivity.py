@@ -12,6 +12,7 @@ the Morris step), comparable across parameters whatever their units.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -126,8 +127,13 @@ def _sentence(method: str, output: str, table: pd.DataFrame, noise: float) -> st
     text = f"Most influential for the {label(output)} ({key}): {top}."
     if method == "sobol":
         s1 = float(table["S1"].clip(lower=0).sum())
-        text += (f" First-order indices sum to {s1:.2f}, so about {max(0.0, 1 - s1):.0%} of "
-                 "the variance comes from interactions (or estimation error).")
+        if s1 <= 1.1:  # within estimation error of 1: say how much is left to interactions
+            text += (f" First-order indices sum to {s1:.2f}: about {max(0.0, 1 - s1):.0%} of "
+                     "the variance comes from interactions (or estimation error).")
+        else:
+            text += (f" First-order indices sum to {s1:.2f}, well over 1: at this sample "
+                     "size the estimates are rough (see the intervals); trust the ranking "
+                     "more than the values, or raise sobol_samples.")
     if np.isfinite(noise):
         text += (f" Replicate noise is about {noise:.0%} of the variance of the replicate "
                  "means" + (" - add replicates before trusting small indices."
@@ -172,8 +178,6 @@ def sensitivity_section(results_dir: Path, exp: Experiment, outputs: list[str],
 
 def write_sensitivity_report(out_dir: Path) -> Path:
     """``report.md`` of a ``tis-sim sensitivity`` folder."""
-    import json
-
     out_dir = Path(out_dir)
     marker = json.loads((out_dir / MARKER).read_text())
     exp = parse_experiment(marker["experiment_text"], Path(marker["experiment_file"]))
@@ -192,7 +196,7 @@ def write_sensitivity_report(out_dir: Path) -> Path:
              "a Dask cluster with `--scheduler tcp://HOST:8786`.", ""]
     for method in marker["methods"]:
         results = out_dir / method
-        if load_summaries(results).empty:
+        if not results.is_dir() or load_summaries(results).empty:
             lines += [f"## {method}", "", "No finished runs yet.", ""]
             continue
         lines += sensitivity_section(results, as_method(exp, method), outputs, out_dir)

@@ -54,6 +54,8 @@ class StoreMismatchError(UserError):
 
 def _parts(out_dir: Path, kind: str) -> dict[int, Path]:
     """Complete parts of one kind by number (temporary files never match)."""
+    if not Path(out_dir).is_dir():  # a typo should not read as "no results yet"
+        raise FileNotFoundError(f"results folder {str(out_dir)!r} does not exist")
     folder = Path(out_dir) / PARTS
     if not folder.is_dir():
         return {}

@@ -121,3 +121,8 @@ def test_labels_that_clash_with_summary_keys_are_refused(tmp_path):
     with pytest.raises(ValueError, match="clash with result columns"):
         execute([spec], tmp_path, backend="serial", progress=False)
     assert load_summaries(tmp_path).empty
+
+
+def test_loading_a_missing_folder_is_an_error_not_an_empty_result(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_summaries(tmp_path / "typo")
