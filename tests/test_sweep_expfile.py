@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -171,6 +172,6 @@ def test_cli_prints_one_line_and_exits_2(tmp_path, capsys):
 
 def test_parameter_ranges_come_from_the_parameter_table():
     """The range check reads PARAMS: the headline's swept ranges are exactly allowed."""
-    exp = load_experiment("experiments/headline.toml")
+    exp = load_experiment(Path(__file__).resolve().parents[1] / "experiments" / "headline.toml")
     for d in exp.dims:
         assert min(d.values) >= PARAMS[d.name].low and max(d.values) <= PARAMS[d.name].high
