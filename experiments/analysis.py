@@ -42,6 +42,13 @@ class Interval:
         return self.n >= 2 and (self.low > 0 or self.high < 0)
 
 
+def fmt(value: object) -> str:
+    """A parameter value for labels: numbers compactly (0.5, 1, 1e-05), others as text."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        return str(value)
+    return f"{value:g}"
+
+
 def interval(values: Sequence[float] | np.ndarray) -> Interval:
     """The mean and 95% t-interval of the finite values (NaN ones are left out)."""
     x = np.asarray(values, dtype=float)
@@ -80,7 +87,7 @@ def cell_stats(df: pd.DataFrame, by: Sequence[str], outputs: Sequence[str]) -> p
     return pd.DataFrame(rows)
 
 
-def select(df: pd.DataFrame, where: Mapping[str, float]) -> pd.DataFrame:
+def select(df: pd.DataFrame, where: Mapping[str, object]) -> pd.DataFrame:
     """Rows whose columns equal the given values (floats compared with a tolerance)."""
     mask = np.ones(len(df), dtype=bool)
     for col, value in where.items():
@@ -91,8 +98,8 @@ def select(df: pd.DataFrame, where: Mapping[str, float]) -> pd.DataFrame:
     return df[mask]
 
 
-def paired_change(df: pd.DataFrame, col: str, low: float, high: float, output: str,
-                  at: Mapping[str, float]) -> tuple[Interval, Interval, Interval]:
+def paired_change(df: pd.DataFrame, col: str, low: object, high: object, output: str,
+                  at: Mapping[str, object]) -> tuple[Interval, Interval, Interval]:
     """Output at two values of one swept column and their replicate-paired difference.
 
     The other swept columns are held at ``at``; the difference is high minus low.

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from experiments.analysis import fmt
 from experiments.manifest import atomic_write
 from sim.submodels import DAYS_PER_YEAR
 
@@ -37,8 +38,8 @@ def heatmap(table: pd.DataFrame, path: Path, *, title: str, xlabel: str, ylabel:
     finite = values[np.isfinite(values)]
     vmin, vmax = (finite.min(), finite.max()) if finite.size else (0, 1)
     im = ax.imshow(values, origin="lower", aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax)
-    ax.set_xticks(range(values.shape[1]), [f"{v:g}" for v in table.columns])
-    ax.set_yticks(range(values.shape[0]), [f"{v:g}" for v in table.index])
+    ax.set_xticks(range(values.shape[1]), [fmt(v) for v in table.columns])
+    ax.set_yticks(range(values.shape[0]), [fmt(v) for v in table.index])
     mid = (vmin + vmax) / 2
     for (i, j), v in np.ndenumerate(values):
         if np.isfinite(v):
@@ -82,7 +83,7 @@ def lines(stats_by_output: Sequence[tuple[str, pd.DataFrame]], x: str, group: st
         groups = st.groupby(group, sort=True) if group else [(None, st)]
         for (value, g), color in zip(groups, LINE_COLORS, strict=False):
             g = g.sort_values(x)
-            label = f"{value:g}" if value is not None else None
+            label = fmt(value) if value is not None else None
             ax.plot(g[x], g["mean"], marker="o", ms=3, color=color, label=label)
             ax.fill_between(g[x], g["ci_low"], g["ci_high"], color=color, alpha=0.2, lw=0)
         ax.set(xlabel=xlabel, title=panel)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from experiments.analysis import Interval, paired_change, rank_correlations
+from experiments.analysis import Interval, fmt, paired_change, rank_correlations
 from experiments.design import column
 from experiments.expfile import Experiment
 from sim.params import resolve
@@ -45,16 +45,23 @@ def _verb(diff: Interval) -> str:
 
 
 def reference_levels(df: pd.DataFrame, exp: Experiment) -> dict[str, float]:
-    """For each swept column, the grid value nearest the model default."""
+    """For each swept column, the grid value nearest the model default.
+
+    For a choice parameter: its default if it was swept, else the first value.
+    """
     base = resolve(exp.preset, **exp.fixed)
-    refs = {}
+    refs: dict[str, object] = {}
     for d in exp.dims:
-        values = np.array(sorted(df[column(d.name)].unique()), dtype=float)
-        refs[column(d.name)] = float(values[np.argmin(np.abs(values - float(base[d.name])))])
+        values = sorted(df[column(d.name)].unique())
+        if d.spec.kind in ("int", "float"):
+            x = np.array(values, dtype=float)
+            refs[column(d.name)] = float(x[np.argmin(np.abs(x - float(base[d.name])))])
+        else:  # a choice: the default if it was swept, else the first value
+            refs[column(d.name)] = base[d.name] if base[d.name] in values else values[0]
     return refs
 
 
-def _consistency(df: pd.DataFrame, col: str, lo: float, hi: float, output: str,
+def _consistency(df: pd.DataFrame, col: str, lo: object, hi: object, output: str,
                  others: Sequence[str], sign: float) -> str:
     """How many combinations of the other swept values show the same clear direction."""
     if not others:
@@ -79,14 +86,18 @@ def grid_reading(df: pd.DataFrame, exp: Experiment, outputs: Sequence[str]) -> l
         values = sorted(df[col].unique())
         if len(values) < 2:
             continue
-        lo, hi = float(values[0]), float(values[-1])
+        numeric = d.spec.kind in ("int", "float")
+        # Numbers: lowest against highest. Choices: the reference against each other one.
+        pairs = [(values[0], values[-1])] if numeric else \
+            [(refs[col], v) for v in values if v != refs[col]]
         at = {c: v for c, v in refs.items() if c != col}
-        where = ", ".join(f"{c.removeprefix('param_')} = {v:g}" for c, v in at.items())
-        for out in outputs:
+        where = ", ".join(f"{c.removeprefix('param_')} = {fmt(v)}" for c, v in at.items())
+        for (lo, hi), out in ((pair, out) for pair in pairs for out in outputs):
             a, b, diff = paired_change(df, col, lo, hi, out, at)
             if a.n == 0 or b.n == 0:
                 continue
-            text = (f"Raising **{d.name}** from {lo:g} to {hi:g}"
+            text = (f"{'Raising' if numeric else 'Switching'} **{d.name}** from {fmt(lo)} to "
+                    f"{fmt(hi)}"
                     + (f" (at {where})" if where else "")
                     + f" {_verb(diff)} the {label(out)}: from {a.text()} to {b.text()}; "
                     f"paired difference {diff.mean:+.2f}"
@@ -101,7 +112,8 @@ def grid_reading(df: pd.DataFrame, exp: Experiment, outputs: Sequence[str]) -> l
 def sampled_reading(df: pd.DataFrame, exp: Experiment, outputs: Sequence[str],
                     threshold: float = 0.2) -> list[str]:
     """Inputs that move each output, by Spearman rank correlation over all runs."""
-    cols = [column(d.name) for d in exp.dims]
+    # Rank correlation needs ordered inputs: choice parameters are left to the tables.
+    cols = [column(d.name) for d in exp.dims if d.spec.kind in ("int", "float")]
     rho = rank_correlations(df, cols, outputs)
     sentences = []
     for out, group in rho.groupby("output", sort=False):
@@ -139,7 +151,7 @@ def describe_range(stats: pd.DataFrame, outputs: Sequence[str],
         lo, hi = s.loc[s["mean"].idxmin()], s.loc[s["mean"].idxmax()]
 
         def cell(row: pd.Series) -> str:
-            return ", ".join(f"{c.removeprefix('param_')} = {row[c]:g}"
+            return ", ".join(f"{c.removeprefix('param_')} = {fmt(row[c])}"
                              for c in (by or {}) if c in row)
 
         sentences.append(f"Across the design, cell means of the {label(out)} range from "

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from experiments import plots_sweep as plots
-from experiments.analysis import band, cell_stats, select
+from experiments.analysis import band, cell_stats, fmt, select
 from experiments.design import column
 from experiments.expfile import Experiment, parse_experiment
 from experiments.manifest import atomic_write
@@ -133,7 +133,7 @@ def _curves(out_dir: Path, exp: Experiment, daily: pd.DataFrame,
     for cell in _curve_cells(exp, stats):
         rows = select(daily, cell)
         if len(rows):
-            name = ", ".join(f"{k.removeprefix('param_')}={v:g}" for k, v in cell.items())
+            name = ", ".join(f"{k.removeprefix('param_')}={fmt(v)}" for k, v in cell.items())
             bands.append((f"{name} (n={rows['run_id'].nunique()})", band(rows, measure)))
     if not bands:
         return []

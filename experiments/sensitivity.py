@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from experiments import plots_sweep as plots
+from experiments.analysis import fmt
 from experiments.design import as_method, check_outputs, design_seed, problem, unit_sample
 from experiments.expfile import Experiment, ExperimentFileError, parse_experiment
 from experiments.manifest import atomic_write, write_json
@@ -183,8 +184,9 @@ def write_sensitivity_report(out_dir: Path) -> Path:
     exp = parse_experiment(marker["experiment_text"], Path(marker["experiment_file"]))
     outputs = outputs_of(exp)
     rows = "\n".join(
-        f"| `{d.name}` | " + (f"{d.low:g} to {d.high:g} ({d.distribution})" if d.values is None
-                             else ", ".join(map(str, d.values))) + " |" for d in exp.dims)
+        f"| `{d.name}` | "
+        + (f"{fmt(d.low)} to {fmt(d.high)} ({d.distribution})" if d.values is None
+           else ", ".join(map(fmt, d.values))) + " |" for d in exp.dims)
     lines = [f"# Sensitivity analysis: {exp.name}", "", exp.description, "",
              f"Experiment file `{exp.path}`; preset `{exp.preset}`; fixed "
              + (", ".join(f"`{k} = {v}`" for k, v in exp.fixed.items()) or "none")

@@ -126,3 +126,19 @@ def test_cell_stats_counts_missing_values():
     st = cell_stats(df, ["g"], ["y"])
     assert st["n"].tolist() == [2, 2] and st["missing"].tolist() == [1, 0]
     assert st["mean"].tolist() == [2.0, 2.0] and st["sd"].tolist()[1] == 0.0
+
+
+def test_reading_compares_choices_with_the_default_choice(tmp_path):
+    text = TINY_GRID.replace("[sweep.tickets_per_user_month]\nvalues = [0.0, 3.0]",
+                             '[sweep.support_style]\nvalues = ["coach", "do_for"]')
+    exp = parse_experiment(textwrap.dedent(text), tmp_path / "style.toml")
+    rows = [{"param_specialist_fte": x, "param_support_style": s, "replicate": r,
+             "out": x + (0.1 if s == "coach" else 0.0) + 0.01 * r}
+            for x in (0.2, 1.0) for s in ("coach", "do_for") for r in range(5)]
+    sentences = grid_reading(pd.DataFrame(rows), exp, ["out"])
+    # The reference FTE is the grid value nearest the default 0.5; the reference style is
+    # the default, do_for, and every other style is compared with it.
+    assert sentences[1].startswith("Switching **support_style** from do_for to coach "
+                                   "(at specialist_fte = 0.2) raises the out")
+    assert sentences[0].startswith("Raising **specialist_fte** from 0.2 to 1 "
+                                   "(at support_style = do_for) raises the out")
