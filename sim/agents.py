@@ -123,13 +123,27 @@ class Specialist(_Node):
 
     @property
     def available_periods(self) -> list[int]:
-        """Periods (0-based) not spent teaching: the only ones in which sessions happen."""
+        """Periods (0-based) free of own teaching on some days: sessions happen only there.
+
+        A part-time specialist has fte x periods specialist periods a day on average, so on
+        a given day only the first of these (``periods_today``) are free.
+        """
         return [int(p) for p in np.flatnonzero(self.model.specs.free[self.index])]
 
     @property
+    def periods_today(self) -> list[int]:
+        """Periods (0-based) free of own teaching today."""
+        return [int(p) for p in np.flatnonzero(self.model.specs.free_today[self.index])]
+
+    @property
     def available_minutes(self) -> float:
-        """Minutes per day as specialist (day length x fte)."""
+        """Minutes per day as specialist, on average (day length x fte)."""
         return float(self.model.day_minutes * self.fte)
+
+    @property
+    def minutes_today(self) -> float:
+        """Minutes as specialist today (whole periods)."""
+        return float(self.model.specs.avail_today[self.index])
 
     @property
     def ledger(self) -> dict[str, float]:

@@ -66,7 +66,7 @@ def daily(m: DiffusionModel) -> dict[str, float]:
     day_total = specs.ledger_today.sum(axis=0)
     for a, minutes in zip(ACTIVITIES, day_total, strict=True):
         out[f"min_{a}"] = float(minutes)
-    out["min_available"] = float(m.day_minutes * specs.fte.sum())
+    out["min_available"] = float(specs.avail_today.sum())
     out["system_difficulty"] = float(m.difficulty.mean())
     out["live_innovations"] = float(m.cat.n)
     return out

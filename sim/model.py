@@ -180,7 +180,7 @@ class DiffusionModel(mesa.Model):
             # The same uniforms as at setup, so schedules nest: periods free before stay free.
             u = stream(self.seed, "schedule_specialists").random(
                 (len(fte), self.p["periods_per_day"]))
-            self.specs.free = free_periods(fte, self.p["periods_per_day"], u)
+            self.specs.rank, self.specs.free = free_periods(fte, self.p["periods_per_day"], u)
             self.reachable = reachable_one_to_one(self.staff, self.specs)
 
     # -- outputs ---------------------------------------------------------------------------

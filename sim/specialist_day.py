@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import submodels as sm
-from sim.state import A
+from sim.state import A, periods_on_day
 from sim.submodels import ABANDONED, ADOPTED, AWARE, TRIAL, UNAWARE
 
 if TYPE_CHECKING:
@@ -37,7 +37,10 @@ def specialist_day(m: DiffusionModel) -> None:
     _help_desk(m)
     if len(specs.node) == 0:
         return
-    avail = m.day_minutes * specs.fte
+    # Today's specialist periods: the lowest ranks of each specialist's period order.
+    k = periods_on_day(specs.fte, p["periods_per_day"], m.day)
+    specs.free_today = specs.rank < k[:, None]
+    specs.avail_today = avail = k * p["period_minutes"]
     _troubleshoot(m, avail)
     left = avail - specs.ledger_today.sum(axis=1)
     liaison = np.minimum(left, p["liaison_share"] * avail)
@@ -171,9 +174,10 @@ def _sessions(m: DiffusionModel, avail: np.ndarray) -> None:
     _fill_caseloads(m)
     periods, minutes = p["periods_per_day"], p["period_minutes"]
     left = avail - specs.ledger_today.sum(axis=1)
-    n_slots = np.minimum(specs.free.sum(axis=1), np.floor(left / minutes)).astype(np.int64)
+    free = specs.free_today
+    n_slots = np.minimum(free.sum(axis=1), np.floor(left / minutes + 1e-9)).astype(np.int64)
     u = m.rs["slots"].random((2, len(specs.node), periods))
-    order = np.where(specs.free, u[0], 2.0)
+    order = np.where(free, u[0], 2.0)
     slot = np.argsort(np.argsort(order, axis=1), axis=1) < n_slots[:, None]
     cote_first = u[1] < p["coteach_share"]
     cand = np.flatnonzero(st.in_caseload & (m.day - st.last_session >= p["session_spacing"]))

@@ -80,7 +80,10 @@ class Specialists:
     node: np.ndarray  # int64[S] network node of the specialist
     school: np.ndarray  # int64[S]
     fte: np.ndarray  # float64[S]
-    free: np.ndarray  # bool[S, P] periods not spent teaching
+    rank: np.ndarray  # int64[S, P] order in which periods become free as fte grows
+    free: np.ndarray  # bool[S, P] periods free on some day (rank < ceil(fte x P))
+    free_today: np.ndarray  # bool[S, P] periods free of own teaching today
+    avail_today: np.ndarray  # float64[S] minutes as specialist today
     ledger_today: np.ndarray  # float64[S, len(ACTIVITIES)] minutes
     ledger_total: np.ndarray  # float64[S, len(ACTIVITIES)] minutes since day 0
     desk_credit: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -128,15 +131,28 @@ def specialist_fte(p: dict[str, Any], sizes: np.ndarray) -> np.ndarray:
     return np.where(sizes < p["part_time_below"], p["specialist_fte"], 1.0)
 
 
-def free_periods(fte: np.ndarray, periods: int, u: np.ndarray) -> np.ndarray:
-    """Specialists' free periods: round(fte x periods) (at least one), placed by ``u``.
+def free_periods(fte: np.ndarray, periods: int, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Specialists' period order and the periods they have free on some day.
 
-    ``u`` is a (S, P) uniform array; the lowest ranks are free, so raising fte keeps every
-    period that was free before (schedules nest, which keeps scenarios comparable).
+    ``u`` is a (S, P) uniform array giving each specialist's order of periods (``rank``); on
+    a day with k specialist periods the k lowest ranks are free, so raising fte keeps every
+    period that was free before (schedules nest, which keeps scenarios comparable). A
+    specialist has ceil(fte x P) periods free on some days (at least one).
     """
-    n_free = np.maximum(1, np.rint(fte * periods).astype(np.int64))
     ranks = np.argsort(np.argsort(u, axis=1), axis=1)
-    return ranks < n_free[:, None]
+    most = np.maximum(1, np.ceil(fte * periods - 1e-9)).astype(np.int64)
+    return ranks, ranks < most[:, None]
+
+
+def periods_on_day(fte: np.ndarray, periods: int, day: int) -> np.ndarray:
+    """Specialist periods on school day ``day`` (1, 2, ...): fte x P spread evenly over days.
+
+    A 0.2-FTE specialist with 7 periods has 1.4 periods a day on average: one period on
+    three days out of five and two on the others (cumulative rounding), so even a 0.1-FTE
+    specialist holds a whole-period session on some days instead of never.
+    """
+    total = fte * periods
+    return (np.floor(day * total + 1e-9) - np.floor((day - 1) * total + 1e-9)).astype(np.int64)
 
 
 def reachable_one_to_one(staff: Staff, specs: Specialists) -> np.ndarray:
@@ -197,8 +213,10 @@ def init_specialists(
     sizes = np.bincount(net.school[: net.n_teachers], minlength=net.n_schools)
     fte = specialist_fte(p, sizes[school]) if len(nodes) else np.zeros(0)
     u = rs["schedule_specialists"].random((len(nodes), p["periods_per_day"]))
+    rank, free = free_periods(fte, p["periods_per_day"], u)
     specs = Specialists(
-        node=nodes, school=school, fte=fte, free=free_periods(fte, p["periods_per_day"], u),
+        node=nodes, school=school, fte=fte, rank=rank, free=free,
+        free_today=np.zeros_like(free), avail_today=np.zeros(len(nodes)),
         ledger_today=np.zeros((len(nodes), len(ACTIVITIES))),
         ledger_total=np.zeros((len(nodes), len(ACTIVITIES))),
         desk_credit=np.zeros(net.n_schools),

@@ -1,5 +1,7 @@
 """Mesa agents are faces over the model arrays: reading and writing their rows."""
 
+import math
+
 import pytest
 
 from sim.model import DiffusionModel
@@ -44,9 +46,11 @@ def test_writing_an_attribute_changes_the_simulation_state(model):
 def test_specialist_attributes(model):
     s = model.specialists[0]
     assert 0 < s.fte <= 1
-    assert len(s.available_periods) == max(1, round(s.fte * 7))
+    assert len(s.available_periods) == max(1, math.ceil(s.fte * 7 - 1e-9))
+    assert set(s.periods_today) <= set(s.available_periods)
+    assert s.minutes_today == len(s.periods_today) * 50
     assert set(s.ledger) == set(ACTIVITIES)
-    assert sum(s.ledger.values()) <= s.available_minutes + 1e-9
+    assert sum(s.ledger.values()) <= s.minutes_today + 1e-9
     assert s.support_style == "do_for" and s.priority_policy == "requests"
     assert all(t.specialist is s for t in s.caseload)
     assert model.staff.stage[s.node, : model.cat.n].max() == Stage.INTEGRATED  # lead user

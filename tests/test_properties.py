@@ -20,7 +20,7 @@ def check_invariants(model: DiffusionModel) -> None:
     for arr in (st_.se[:n], st_.skill[:n], st_.reliance[:n], model.difficulty):
         assert np.isfinite(arr).all() and (arr >= 0).all() and (arr <= 1).all()
     # Specialist minutes never exceed available minutes; no negative activity.
-    available = model.day_minutes * model.specs.fte
+    available = model.specs.avail_today
     assert (model.specs.ledger_today >= 0).all()
     assert (model.specs.ledger_today.sum(axis=1) <= available + 1e-9).all()
     # Tickets are conserved: created = solved by every channel + backlog.

@@ -28,12 +28,32 @@ def test_unreachable_means_no_common_free_period():
 
 
 def test_unreachable_share_matches_the_combinatorial_expectation():
-    """fte 0.2 of 7 periods = 1 free period; a teacher with k random free periods misses it
-    with probability (7-k)/7: 6/7 for k=1 and 5/7 for k=2, so about 0.786 on average."""
+    """fte 0.2 of 7 periods = 1.4 periods a day: two periods are free on some days. A
+    teacher with k random free periods misses both with probability C(5,k)/C(7,k): 5/7 for
+    k=1 and 10/21 for k=2 (k is 1 or 2 with equal chance), so 25/42 on average."""
     shares = [all_part_time(0.2, seed).summary()["unreachable_share"] for seed in range(6)]
     teachers = all_part_time(0.2).n_teachers
-    se = np.sqrt(0.786 * 0.214 / (teachers * 6))
-    assert np.mean(shares) == pytest.approx((6 / 7 + 5 / 7) / 2, abs=4 * se)
+    expected = (5 / 7 + 10 / 21) / 2
+    se = np.sqrt(expected * (1 - expected) / (teachers * 6))
+    assert np.mean(shares) == pytest.approx(expected, abs=4 * se)
+
+
+def test_part_time_periods_average_to_the_fte():
+    from sim.state import periods_on_day
+    fte = np.array([0.1, 0.2, 0.5, 1.0])
+    days = np.array([periods_on_day(fte, 7, d) for d in range(1, 181)])
+    assert np.allclose(days.mean(axis=0), fte * 7, atol=1 / 180)
+    assert set(days[:, 1]) == {1, 2} and set(days[:, 0]) == {0, 1}
+
+
+def test_a_tenth_fte_specialist_still_holds_sessions_when_nothing_else_takes_the_period():
+    """0.7 periods a day: sessions on the days with a period, if tickets and liaison leave a
+    whole period (a session needs one)."""
+    model = DiffusionModel(seed=1, specialist_fte=0.1, part_time_below=1000,
+                           tickets_per_user_month=0.0, request_rate=0.0, liaison_share=0.0)
+    model.run(180)
+    s = model.summary()
+    assert s["time_coaching"] + s["time_coteaching"] > 0.3
 
 
 def test_unreachable_teachers_are_never_coached_one_to_one():
