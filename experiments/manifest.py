@@ -22,6 +22,15 @@ PACKAGES = ("tis-sim", "mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow"
             "matplotlib", "solara", "dask", "distributed", "SALib")
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def now() -> str:
     """The current UTC time, ISO 8601."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -63,6 +72,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are for sharing
     try:
         write(Path(tmp))
         os.replace(tmp, path)

@@ -62,23 +62,13 @@ def run_spec(spec: RunSpec) -> Outcome:
 
     This is the function shipped to worker processes, so it must stay importable and cheap.
     """
-    from mesa.agent import Agent
-
     from sim.run import simulate  # imported here: workers pay for it once, on first use
 
-    # Mesa 3.3.1 keys a class-level counter by model (Agent._ids), which keeps every model
-    # ever built alive: about 1.2 MB per default run, so a worker doing hundreds of runs
-    # would grow without bound (mesa issue #3179, fixed upstream after 3.3.1 by #3180).
-    # Forget the models built by this run once it is over; nothing else refers to them.
-    ids = getattr(Agent, "_ids", None)
-    before = {id(model) for model in ids} if ids is not None else set()
+    # simulate() also lets Mesa forget the model afterwards, so workers' memory stays flat.
     try:
         result = simulate(spec.params, spec.seed, spec.days, spec.changes, spec.daily_every)
     except Exception as exc:  # every model error is recorded, not raised
         return failed(spec, f"{type(exc).__name__}: {exc}", traceback.format_exc())
-    finally:
-        for model in [m for m in (ids or ()) if id(m) not in before]:
-            del ids[model]
     return Outcome(spec.run_id, spec.seed, dict(spec.labels), result.summary, result.daily)
 
 

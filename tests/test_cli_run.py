@@ -52,3 +52,17 @@ def test_params_lists_every_parameter():
     result = cli("params")
     assert result.returncode == 0
     assert "specialist_fte" in result.stdout and "from 0.1 to 1.0" in result.stdout
+
+
+def test_result_files_are_readable_by_others(tmp_path):
+    """Atomic writes go through mkstemp (0600); results get the usual umask permissions."""
+    import os
+    import stat
+
+    out = tmp_path / "run"
+    assert main(["run", "--days", "2", "--out", str(out)]) == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("daily.csv", "summary.json", "manifest.json", "stages.png"):
+        mode = stat.S_IMODE((out / name).stat().st_mode)
+        assert mode == 0o666 & ~mask, (name, oct(mode))
