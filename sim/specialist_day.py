@@ -175,7 +175,10 @@ def _sessions(m: DiffusionModel, avail: np.ndarray) -> None:
     periods, minutes = p["periods_per_day"], p["period_minutes"]
     left = avail - specs.ledger_today.sum(axis=1)
     free = specs.free_today
-    n_slots = np.minimum(free.sum(axis=1), np.floor(left / minutes + 1e-9)).astype(np.int64)
+    # A session takes a period, or what is left of the last one if that is at least
+    # SESSION_MIN_SHARE of it (a few minutes of liaison do not cancel a session).
+    whole = np.floor(left / minutes + (1.0 - sm.SESSION_MIN_SHARE) + 1e-9)
+    n_slots = np.minimum(free.sum(axis=1), whole).astype(np.int64)
     u = m.rs["slots"].random((2, len(specs.node), periods))
     order = np.where(free, u[0], 2.0)
     slot = np.argsort(np.argsort(order, axis=1), axis=1) < n_slots[:, None]
@@ -209,9 +212,13 @@ def _sessions(m: DiffusionModel, avail: np.ndarray) -> None:
     t, is_cote = np.concatenate(picked), np.concatenate(kinds)
     st.coached[t[~is_cote]] += 1
     st.cotaught[t[is_cote]] += 1
-    for name, mask in (("coaching", ~is_cote), ("coteaching", is_cote)):
-        specs.ledger_today[:, A[name]] = minutes * np.bincount(
-            st.spec_of[t[mask]], minlength=len(specs.node))
+    booked = {name: minutes * np.bincount(st.spec_of[t[mask]], minlength=len(specs.node))
+              for name, mask in (("coaching", ~is_cote), ("coteaching", is_cote))}
+    # A trimmed last session books only the minutes that were left.
+    total = booked["coaching"] + booked["coteaching"]
+    trim = np.divide(np.minimum(total, left), total, out=np.ones_like(left), where=total > 0)
+    for name, value in booked.items():
+        specs.ledger_today[:, A[name]] = value * trim
     _session_effects(m, t)
 
 

@@ -14,6 +14,8 @@ import numpy as np
 DAYS_PER_YEAR = 180
 DAYS_PER_MONTH = 20
 TERM_DAYS = 60
+#: Smallest share of a period that still holds a (trimmed) session (assumed).
+SESSION_MIN_SHARE = 0.9
 #: Days after which an unfinished coaching cycle is dropped (assumed).
 MAX_CYCLE_DAYS = 60
 
