@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from experiments.backends import BACKENDS, BackendError
+from experiments.cli_options import add_backend_options, backend_from_args
 from experiments.runner import ExecuteReport
 
 EXAMPLES = """examples:
@@ -17,13 +17,6 @@ EXAMPLES = """examples:
 Interrupted? Run the same command again: finished runs are kept and skipped."""
 
 
-def _backend(args: argparse.Namespace) -> str:
-    if args.backend is None:
-        return "dask" if args.scheduler else "local"
-    if args.scheduler and args.backend != "dask":
-        raise BackendError(f"--scheduler {args.scheduler!r} needs --backend dask "
-                           f"(got --backend {args.backend})")
-    return args.backend
 
 
 def _size(path: Path) -> str:
@@ -62,7 +55,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
     exp = load_experiment(args.file)
     out = args.out or default_out(exp)
-    backend = _backend(args)
+    backend = backend_from_args(args)
     if args.fresh:
         clear_report(out)
     report = run_experiment(exp, out, backend=backend, scheduler=args.scheduler,
@@ -85,7 +78,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     out = args.out or default_out(exp)
     if args.fresh:
         clear_report(out)
-    reports = run_sensitivity(exp, out, backend=_backend(args), scheduler=args.scheduler,
+    reports = run_sensitivity(exp, out, backend=backend_from_args(args), scheduler=args.scheduler,
                               workers=args.workers, fresh=args.fresh,
                               progress=not args.quiet)
     for method, report in reports.items():
@@ -105,20 +98,9 @@ def _report(args: argparse.Namespace) -> int:
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, help="experiment file (TOML)")
-    p.add_argument("--backend", choices=BACKENDS, default=None,
-                   help="where runs execute: local = process pool over all cores (default),"
-                        " serial = this process, dask = a Dask cluster (see --scheduler)")
-    p.add_argument("--scheduler", metavar="ADDR",
-                   help="Dask scheduler address (tcp://HOST:8786), or 'local' to start a "
-                        "LocalCluster here; implies --backend dask")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="worker processes for the local pool or a Dask LocalCluster "
-                        "(default: all cores)")
-    p.add_argument("--fresh", action="store_true",
-                   help="discard earlier results in the output folder and start over")
-    p.add_argument("--out", type=Path, metavar="DIR",
-                   help="output folder (default: results/<experiment name>)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_backend_options(
+        p, fresh_help="discard earlier results in the output folder and start over",
+        out_help="output folder (default: results/<experiment name>)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from experiments.backends import BACKENDS
+from experiments.cli_options import add_backend_options, at_least, backend_from_args
 from experiments.whatif import load_study, run_study
 
 EXAMPLES = """examples:
@@ -22,20 +21,6 @@ EXAMPLES = """examples:
 Interrupted? Run the same command again: finished runs are kept and skipped."""
 
 
-def _at_least(low: int) -> Callable[[str], int]:
-    """An argparse type: an integer of at least ``low``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = low - 1
-        if value < low:
-            raise argparse.ArgumentTypeError(f"{text!r} is not allowed; expected an integer "
-                                             f">= {low}")
-        return value
-
-    return parse
 
 
 def _whatif(args: argparse.Namespace) -> int:
@@ -50,8 +35,7 @@ def _whatif(args: argparse.Namespace) -> int:
     print(f"what-if study {study.name!r}: baseline + {len(study.scenarios) - 1} scenarios x "
           f"{study.replicates} replicates = {n_runs} runs of {study.days} days -> {out}/",
           file=sys.stderr)
-    # As in `tis-sim sweep`: a scheduler address implies the Dask backend.
-    backend = args.backend or ("dask" if args.scheduler else "local")
+    backend = backend_from_args(args)  # as in `tis-sim sweep`
     report, analysis, paths = run_study(
         study, out, backend=backend, scheduler=args.scheduler, workers=args.workers,
         fresh=args.fresh, progress=not args.quiet)
@@ -75,22 +59,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "tables and figures to results/<study>/.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", type=Path, help="scenario file (TOML), e.g. experiments/policies.toml")
-    p.add_argument("--backend", choices=BACKENDS, default=None,
-                   help="where runs execute: local = process pool over all cores (default), "
-                        "serial = this process, dask = a Dask cluster (see --scheduler)")
-    p.add_argument("--scheduler", metavar="ADDR",
-                   help="Dask scheduler address (tcp://HOST:8786), or 'local' to start a "
-                        "LocalCluster here; implies --backend dask")
-    p.add_argument("--workers", type=_at_least(1), metavar="N",
-                   help="worker processes (default: all cores)")
-    p.add_argument("--fresh", action="store_true",
-                   help="discard this study's earlier runs (default: resume, keeping them)")
-    p.add_argument("--out", type=Path, metavar="DIR",
-                   help="results folder (default: results/<study name>, or "
-                        "results/<study name>-<N>rep-<N>d with --replicates/--days)")
-    p.add_argument("--replicates", type=_at_least(2), metavar="N",
+    add_backend_options(
+        p, fresh_help="discard this study's earlier runs (default: resume, keeping them)",
+        out_help="results folder (default: results/<study name>, or "
+                 "results/<study name>-<N>rep-<N>d with --replicates/--days)")
+    p.add_argument("--replicates", type=at_least(2), metavar="N",
                    help="override the file's replicates (at least 2: intervals need them)")
-    p.add_argument("--days", type=_at_least(1), metavar="N",
+    p.add_argument("--days", type=at_least(1), metavar="N",
                    help="override the file's horizon (school days)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_whatif)
