@@ -28,8 +28,8 @@ from typing import Any
 from tqdm import tqdm
 
 from experiments.backends import default_workers, run_all
+from experiments.manifest import git_commit, now, write_json
 from experiments.manifest import manifest as make_manifest
-from experiments.manifest import now, write_json
 from experiments.runspec import Outcome, RunSpec, check_labels, check_specs, specs_hash
 from experiments.storage import (
     MANIFEST,
@@ -90,12 +90,18 @@ def read_manifest(out_dir: Path) -> dict[str, Any]:
 def _check_resumable(out_dir: Path, digest: str) -> None:
     if not has_results(out_dir):
         return
-    stored = read_manifest(out_dir).get("spec_hash")
-    if stored != digest:
+    old = read_manifest(out_dir)
+    if old.get("spec_hash") != digest:
         raise StoreMismatchError(
             f"{out_dir} holds results of different runs (the experiment file or its "
             "parameters, seeds, horizon or replicates changed); rerun with --fresh to "
             "discard them, or choose another folder with --out")
+    # Same runs, maybe another model: say so (not an error: a docs-only commit is harmless).
+    before, current = old.get("git_commit"), git_commit()
+    if before and before != current:
+        print(f"warning: {out_dir} holds runs made at git commit {before}; this is "
+              f"{current}. If the model changed, rerun with --fresh so that every run "
+              "comes from one version.", file=sys.stderr)
 
 
 def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
@@ -184,7 +190,8 @@ def _start_manifest(out_dir: Path, digest: str, specs: list[RunSpec], backend: s
         seeds={"first": specs[0].seed if specs else None,
                "distinct": len({s.seed for s in specs})},
     )
-    meta["sessions"].append({"started": now(), "backend": backend, "scheduler": scheduler,
+    meta["sessions"].append({"started": now(), "git_commit": meta.get("git_commit"),
+                             "backend": backend, "scheduler": scheduler,
                              "workers": workers or (default_workers()
                                                     if backend != "serial" else 1)})
     write_json(out_dir / MANIFEST, meta)
