@@ -52,7 +52,7 @@ def specialist_day(m: DiffusionModel) -> None:
     if every and m.day % every == every - 1:
         _training(m, avail)
     _sessions(m, avail)
-    left = avail - specs.ledger_today.sum(axis=1)
+    left = np.maximum(avail - specs.ledger_today.sum(axis=1), 0.0)  # no -1e-14 from rounding
     explore = np.minimum(left, p["explore_share"] * avail)
     specs.ledger_today[:, A["exploration"]] = explore
     specs.ledger_today[:, A["unused"]] = np.maximum(left - explore, 0.0)

@@ -1,14 +1,17 @@
 """Invariants over valid parameters (Hypothesis): they must hold every day of every run."""
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from strategies import small_districts
 
 from sim.measures import STAGE_COLUMNS
 from sim.model import DiffusionModel
 
-RUN = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same examples on every run, so CI is reproducible (Hypothesis found the
+# -1e-14 minutes bug with random examples; raise max_examples locally to search wider).
+RUN = settings(max_examples=40, deadline=None, derandomize=True,
+               suppress_health_check=[HealthCheck.too_slow])
 
 
 def check_invariants(model: DiffusionModel) -> None:
@@ -29,8 +32,18 @@ def check_invariants(model: DiffusionModel) -> None:
     assert all(np.isfinite(v) for k, v in m.items())
 
 
+#: Found by Hypothesis: a trimmed last session left exploration at -2.8e-14 minutes.
+TRIMMED_SESSION = {
+    "specialist_fte": 0.625, "specialists_per_school": 3, "part_time_below": 12,
+    "troubleshoot_cap": 0.0, "liaison_share": 1e-10, "caseload": 4, "sessions_per_cycle": 1,
+    "coteach_share": 0.0, "explore_share": 0.0, "max_innovations": 1, "use_prob": 1.0,
+    "tickets_per_user_month": 0.0, "n_schools": 1, "school_size_min": 8, "school_size_max": 14,
+}
+
+
 @RUN
 @given(params=small_districts(), seed=st.integers(0, 2**32))
+@example(params=TRIMMED_SESSION, seed=0)
 def test_invariants_hold_every_day(params, seed):
     model = DiffusionModel(seed=seed, **params)
     check_invariants(model)
