@@ -70,3 +70,22 @@ def test_threshold_limit_matches_linear_threshold_cascade():
         users = model.staff.stage[:n, 0] >= Stage.TRIAL
         assert np.array_equal(users, expected[day]), f"day {day}"
     assert expected[-1].sum() > 2 * seeds.sum()  # a real cascade, not just the seeds
+
+
+@pytest.mark.slow
+def test_adoption_of_the_first_innovation_is_s_shaped():
+    """MODEL.md 6 'Shape': over ten years the first innovation's users accelerate (peer
+    influence grows with users) and then saturate. Half-year increments of the replicate
+    mean must rise to an interior peak and fall well below it by the end."""
+    from sim.run import simulate
+
+    days = 10 * DAYS_PER_YEAR
+    curves = [simulate({}, seed, days, daily_every=1).daily["first_users_share"].to_numpy()
+              for seed in range(4)]
+    mean = np.mean(curves, axis=0)
+    increments = np.diff(mean[:: DAYS_PER_YEAR // 2])[1:]  # skip the first half-year jump
+    peak = int(np.argmax(increments))
+    assert 0 < peak < len(increments) - 1
+    assert increments[peak] > 1.2 * increments[0]  # acceleration
+    assert increments[-1] < increments[peak] / 3  # saturation
+    assert mean[-1] > 0.9
