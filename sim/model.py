@@ -14,7 +14,7 @@ from sim import diffusion, measures
 from sim.agents import Specialist, Teacher
 from sim.network import build_network
 from sim.params import PARAMS, ParameterError, resolve, validate
-from sim.rng import Streams, stream
+from sim.rng import Streams
 from sim.specialist_day import specialist_day
 from sim.state import (
     Catalogue,
@@ -175,12 +175,9 @@ class DiffusionModel(mesa.Model):
         if "champion_share" in changes:  # nested: champions stay champions as the share grows
             self.staff.champion = self.staff.champion_u < self.p["champion_share"]
         if {"specialist_fte", "part_time_below"} & set(changes):
-            fte = specialist_fte(self.p, self.school_sizes[self.specs.school])
-            self.specs.fte = fte
-            # The same uniforms as at setup, so schedules nest: periods free before stay free.
-            u = stream(self.seed, "schedule_specialists").random(
-                (len(fte), self.p["periods_per_day"]))
-            self.specs.rank, self.specs.free = free_periods(fte, self.p["periods_per_day"], u)
+            self.specs.fte = specialist_fte(self.p, self.school_sizes[self.specs.school])
+            # The same period order as at setup: periods free before stay free (nesting).
+            self.specs.free = free_periods(self.specs.fte, self.specs.rank)
             self.reachable = reachable_one_to_one(self.staff, self.specs)
 
     # -- outputs ---------------------------------------------------------------------------

@@ -131,17 +131,16 @@ def specialist_fte(p: dict[str, Any], sizes: np.ndarray) -> np.ndarray:
     return np.where(sizes < p["part_time_below"], p["specialist_fte"], 1.0)
 
 
-def free_periods(fte: np.ndarray, periods: int, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Specialists' period order and the periods they have free on some day.
+def free_periods(fte: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """The periods each specialist has free on some day.
 
-    ``u`` is a (S, P) uniform array giving each specialist's order of periods (``rank``); on
-    a day with k specialist periods the k lowest ranks are free, so raising fte keeps every
-    period that was free before (schedules nest, which keeps scenarios comparable). A
-    specialist has ceil(fte x P) periods free on some days (at least one).
+    ``rank`` (S, P) is each specialist's random order of periods; on a day with k specialist
+    periods the k lowest ranks are free, so raising fte keeps every period that was free
+    before (schedules nest, which keeps scenarios comparable). A specialist has
+    ceil(fte x P) periods free on some days (at least one).
     """
-    ranks = np.argsort(np.argsort(u, axis=1), axis=1)
-    most = np.maximum(1, np.ceil(fte * periods - 1e-9)).astype(np.int64)
-    return ranks, ranks < most[:, None]
+    most = np.maximum(1, np.ceil(fte * rank.shape[1] - 1e-9)).astype(np.int64)
+    return rank < most[:, None]
 
 
 def periods_on_day(fte: np.ndarray, periods: int, day: int) -> np.ndarray:
@@ -213,7 +212,8 @@ def init_specialists(
     sizes = np.bincount(net.school[: net.n_teachers], minlength=net.n_schools)
     fte = specialist_fte(p, sizes[school]) if len(nodes) else np.zeros(0)
     u = rs["schedule_specialists"].random((len(nodes), p["periods_per_day"]))
-    rank, free = free_periods(fte, p["periods_per_day"], u)
+    rank = np.argsort(np.argsort(u, axis=1), axis=1)
+    free = free_periods(fte, rank)
     specs = Specialists(
         node=nodes, school=school, fte=fte, rank=rank, free=free,
         free_today=np.zeros_like(free), avail_today=np.zeros(len(nodes)),
