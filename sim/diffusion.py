@@ -48,7 +48,7 @@ def invent(m: DiffusionModel) -> None:
 def _user_neighbours(m: DiffusionModel) -> np.ndarray:
     """Integer count of using neighbours per node and live innovation."""
     users = (m.staff.stage[:, : m.cat.n] >= TRIAL).astype(np.float32)
-    return np.rint(neighbour_sum(m, users)).astype(np.int32)
+    return neighbour_sum(m, users).astype(np.int32)  # sums of 0/1 in float32 are exact
 
 
 def awareness(m: DiffusionModel) -> None:
@@ -65,8 +65,8 @@ def awareness(m: DiffusionModel) -> None:
     u = m.rs["adoption"].random(stage.shape)
     new = (stage == UNAWARE) & (u < prob)
     stage[new] = AWARE
-    u[new] /= prob[new]  # fresh uniform for today's trial decision (see module doc)
-    m.today["u_trial"] = u
+    # The trial phase turns u into a fresh uniform for the newly aware (see module doc).
+    m.today.update(u_trial=u, newly_aware=new, p_aware=prob)
     spec_new = new[m.n_teachers:]
     if spec_new.any():
         stage[m.n_teachers:][spec_new] = INTEGRATED
@@ -87,6 +87,8 @@ def trial(m: DiffusionModel) -> None:
     t, j = np.divmod(idx, n)
     x = k[:N].ravel()[idx] / m.degree_safe[t]
     u = m.today["u_trial"][:N].ravel()[idx]
+    newly = m.today["newly_aware"][:N].ravel()[idx]
+    u[newly] /= m.today["p_aware"][:N].ravel()[idx][newly]  # given u < p, u/p is uniform
     if p["trial_rule"] == "hazard":
         g = sm.trial_modifier(m.staff.se[t], m.cat.complexity[j], m.cat.advantage[j],
                               p["se_weight"], p["advantage_weight"])
