@@ -23,7 +23,7 @@ from sim.app_render import (
     grown_limit,
     stage_label,
 )
-from sim.measures import STAGE_COLUMNS, TICKET_CHANNELS
+from sim.measures import STAGE_COLUMNS, TICKET_CHANNELS, first_day
 from sim.state import ACTIVITIES
 from sim.submodels import DAYS_PER_YEAR, STAGE_ORDER, Stage
 
@@ -257,8 +257,8 @@ CHARTS: tuple[type[Chart], ...] = (StagesChart, EfficacyChart, MinutesChart, Tic
 
 def days_to_share(model: DiffusionModel, level: float = 0.5) -> int | None:
     """First day on which innovation #1 had ``level`` of teachers as users (None: not yet)."""
-    hit = np.flatnonzero(np.asarray(model.first_series) >= level)
-    return int(hit[0]) if len(hit) else None
+    day = first_day(np.asarray(model.first_series), level)
+    return None if np.isnan(day) else int(day)
 
 
 def card_facts(model: DiffusionModel, innovation: int) -> list[tuple[str, str]]:

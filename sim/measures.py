@@ -72,7 +72,7 @@ def daily(m: DiffusionModel) -> dict[str, float]:
     return out
 
 
-def _first_day(series: np.ndarray, level: float) -> float:
+def first_day(series: np.ndarray, level: float) -> float:
     """First day at which ``series`` reaches ``level`` (NaN if never)."""
     hit = np.flatnonzero(series >= level)
     return float(hit[0]) if len(hit) else float("nan")
@@ -126,8 +126,8 @@ def summary(m: DiffusionModel) -> dict[str, float]:
         "final_abandoned_share": last["share_abandoned"],
         "independent_user_share": float((st.reliance[:N][users] <= m.p["reliance_cut"]).mean())
         if users.any() else 0.0,
-        "days_to_25": _first_day(first, 0.25),
-        "days_to_50": _first_day(first, 0.50),
+        "days_to_25": first_day(first, 0.25),
+        "days_to_50": first_day(first, 0.50),
         "innovations": float(m.cat.n),
         "inventions_blocked": float(m.cat.blocked),
         **reach(m),

@@ -85,7 +85,6 @@ class DiffusionModel(mesa.Model):
         self.difficulty = np.full(self.n_schools, p["system_difficulty"])
         self.peak_share = np.zeros(p["max_innovations"])
         self.day, self.user_days, self.today = 0, 0, {}
-        self.first_series: list[float] = []
         self.ticket_totals = {"created": 0, "specialist": 0, "helpdesk": 0, "peer": 0, "self": 0}
         self._day0_innovations()
         self._make_agents()
@@ -153,7 +152,6 @@ class DiffusionModel(mesa.Model):
 
     def _collect(self) -> None:
         self.measures = measures.daily(self)
-        self.first_series.append(self.measures["first_users_share"])
         self.datacollector.collect(self)
 
     def run(self, days: int) -> None:
@@ -181,6 +179,11 @@ class DiffusionModel(mesa.Model):
             self.reachable = reachable_one_to_one(self.staff, self.specs)
 
     # -- outputs ---------------------------------------------------------------------------
+    @property
+    def first_series(self) -> list[float]:
+        """Daily users share of the first innovation (the DataCollector's column)."""
+        return self.datacollector.model_vars["first_users_share"]
+
     def daily_table(self) -> pd.DataFrame:
         """One row per day (day 0 = initial state) with the measures of ODD section 4."""
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)

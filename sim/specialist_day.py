@@ -109,13 +109,14 @@ def _training(m: DiffusionModel, avail: np.ndarray) -> None:
     """A one-period training: attendees hear of the specialist's focus innovation."""
     st, specs, p = m.staff, m.specs, m.p
     left = avail - specs.ledger_today.sum(axis=1)
-    holds = (left >= p["period_minutes"]) & (_focus(m) >= 0)
+    focus = _focus(m)
+    holds = (left >= p["period_minutes"]) & (focus >= 0)
     specs.ledger_today[:, A["training"]] = np.where(holds, p["period_minutes"], 0.0)
     u = m.rs["training"].random(m.n_teachers)
     spec = st.spec_of
     attend = (spec >= 0) & holds[spec] & (u < p["training_attendance"])
     t = np.flatnonzero(attend)
-    j = _focus(m)[spec[t]]
+    j = focus[spec[t]]
     st.stage[t, j] = np.where(st.stage[t, j] == UNAWARE, AWARE, st.stage[t, j])
     gain = 0.5 * sm.session_gain(p["coaching_effect"], p["se_sd"], p["sessions_per_cycle"])
     st.se[t] = np.minimum(1.0, st.se[t] + gain)

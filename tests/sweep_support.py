@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
+from pathlib import Path
+
 from experiments.runner import RunSpec
+from sim.cli import main
 from sim.rng import child_seeds
 
 TINY = {"preset": "small_school"}
@@ -25,3 +29,12 @@ def failing_spec() -> RunSpec:
     """A spec the model rejects when it is built (n_schools must be at least 1)."""
     return RunSpec(run_id="zz-bad", params={**TINY, "n_schools": 0}, seed=5, days=DAYS,
                    labels={"cell": 99, "replicate": 0, "param_specialist_fte": 0.5})
+
+
+def run_experiment_text(folder: Path, name: str, text: str, command: str = "sweep") -> Path:
+    """Write an experiment file, run ``tis-sim COMMAND`` on it serially, return the output."""
+    path = folder / f"{name}.toml"
+    path.write_text(textwrap.dedent(text))
+    out = folder / "out"
+    assert main([command, str(path), "--out", str(out), "--backend", "serial", "--quiet"]) == 0
+    return out

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from sweep_support import run_experiment_text
 
 from experiments.analysis import cell_stats, interval, paired_change
 from experiments.expfile import parse_experiment
@@ -80,13 +81,7 @@ def test_reading_words_follow_the_numbers(tmp_path, sx, sy, words):
 
 @pytest.fixture(scope="module")
 def tiny_report(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tiny")
-    path = folder / "tiny.toml"
-    path.write_text(textwrap.dedent(TINY_GRID))
-    out = folder / "out"
-    assert main(["sweep", str(path), "--out", str(out), "--backend", "serial",
-                 "--quiet"]) == 0
-    return out
+    return run_experiment_text(tmp_path_factory.mktemp("tiny"), "tiny", TINY_GRID)
 
 
 def test_report_has_heatmaps_curves_tables_and_a_computed_reading(tiny_report):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import textwrap
 
 import numpy as np
 import pandas as pd
 import pytest
+from sweep_support import run_experiment_text
 
 from experiments.design import as_method, points, run_specs, unit_sample
 from experiments.expfile import load_experiment
@@ -40,12 +40,8 @@ bootstrap = 100
 @pytest.fixture(scope="module")
 def tiny_sa(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sa")
-    path = folder / "tiny_sa.toml"
-    path.write_text(textwrap.dedent(TINY))
-    out = folder / "out"
-    assert main(["sensitivity", str(path), "--out", str(out), "--backend", "serial",
-                 "--quiet"]) == 0
-    return load_experiment(path), out
+    out = run_experiment_text(folder, "tiny_sa", TINY, command="sensitivity")
+    return load_experiment(folder / "tiny_sa.toml"), out
 
 
 @pytest.mark.parametrize(("method", "columns"), [
