@@ -1,6 +1,6 @@
 """Sweep throughput: serial against the local process pool, and the pool's overhead per run.
 
-Both backends run the same runs through ``experiments.runner.execute`` (storage, manifest
+Both backends run the same runs through ``sim.study.runner.execute`` (storage, manifest
 and all), a stratified subset of the headline experiment (default district, 540 days).
 
     overhead per run = (pool time - pool startup) x workers / runs  vs  serial time per run
@@ -28,11 +28,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from experiments.backends import default_workers, run_all
-from experiments.design import run_specs
-from experiments.expfile import load_experiment
-from experiments.runner import execute
-from experiments.runspec import RunSpec
+from sim.study.backends import default_workers, run_all
+from sim.study.design import run_specs
+from sim.study.experiment import load_experiment
+from sim.study.runner import execute
+from sim.study.runspec import RunSpec
 
 BUDGET = 0.20
 HEADLINE = Path(__file__).resolve().parent.parent / "experiments" / "headline.toml"

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
-from sim.state import ACTIVITIES
-from sim.submodels import Stage
+from sim.dynamics.state import ACTIVITIES
+from sim.dynamics.submodels import Stage
 
 if TYPE_CHECKING:
     from sim.model import DiffusionModel

@@ -10,13 +10,10 @@ import numpy as np
 import pandas as pd
 from mesa.discrete_space import Network
 
-from sim import diffusion, measures
 from sim.agents import Specialist, Teacher
-from sim.network import build_network
-from sim.params import PARAMS, ParameterError, resolve, validate
-from sim.rng import Streams
-from sim.specialist_day import specialist_day
-from sim.state import (
+from sim.dynamics import diffusion, measures
+from sim.dynamics.specialist_day import specialist_day
+from sim.dynamics.state import (
     Catalogue,
     Tickets,
     free_periods,
@@ -26,7 +23,10 @@ from sim.state import (
     reachable_one_to_one,
     specialist_fte,
 )
-from sim.submodels import Stage
+from sim.dynamics.submodels import Stage
+from sim.network import build_network
+from sim.params import PARAMS, ParameterError, resolve, validate
+from sim.rng import Streams
 
 
 def coerce_seed(seed: Any) -> int:

@@ -26,10 +26,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from sim.dynamics.state import specialist_fte
+from sim.dynamics.submodels import DAYS_PER_YEAR
 from sim.errors import UserError
 from sim.params import PARAMS, ParameterError, ParamSpec, resolve, school_sizes
-from sim.state import specialist_fte
-from sim.submodels import DAYS_PER_YEAR
 
 #: Dynamic parameters that the model reads only when it is built, so changing them
 #: mid-run would have no effect; policies refuse to change them from a later day rather

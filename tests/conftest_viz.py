@@ -15,7 +15,7 @@ import ipywidgets
 import pytest
 import solara
 
-import sim.app as app
+import sim.app.page as app
 from sim.model import DiffusionModel
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from experiments.runner import RunSpec
 from sim.cli import main
 from sim.rng import child_seeds
+from sim.study.runner import RunSpec
 
 TINY = {"preset": "small_school"}
 DAYS = 30

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
+from sim.dynamics.state import ACTIVITIES
+from sim.dynamics.submodels import Stage
 from sim.model import DiffusionModel
-from sim.state import ACTIVITIES
-from sim.submodels import Stage
 
 
 @pytest.fixture(scope="module")

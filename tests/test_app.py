@@ -15,11 +15,11 @@ import ipyvuetify as v
 import numpy as np
 import pytest
 
-from sim.app_charts import card_facts, days_to_share
-from sim.app_network import LAYOUTS, NODE_VIEW_MAX_TEACHERS, NetworkView, compute_layout
-from sim.app_params import CONTROLS, MIN_SLIDER_POSITIONS, Form, control_kind, slider_step
+from sim.app.charts import card_facts, days_to_share
+from sim.app.controls import CONTROLS, MIN_SLIDER_POSITIONS, Form, control_kind, slider_step
+from sim.app.network_view import LAYOUTS, NODE_VIEW_MAX_TEACHERS, NetworkView, compute_layout
 from sim.cli import main
-from sim.cli_viz import solara_args
+from sim.cli.viz import solara_args
 from sim.model import DiffusionModel
 from sim.params import PARAMS, PRESETS, resolve, school_sizes
 
@@ -248,5 +248,5 @@ def test_viz_command_rejects_a_bad_or_busy_port(capsys):
 
 def test_viz_command_serves_the_app_in_production_mode_without_calls_home():
     args = solara_args("127.0.0.1", 8765)
-    assert args[:2] == ["run", "sim.app"]
+    assert args[:2] == ["run", "sim.app.page"]
     assert {"--production", "--no-check-version", "--no-open"} <= set(args)

@@ -9,8 +9,8 @@ freedom, p < 0.01): the tolerance comes from the replicate spread, not from the 
 import numpy as np
 import pytest
 
+from sim.dynamics.submodels import DAYS_PER_YEAR
 from sim.run import simulate
-from sim.submodels import DAYS_PER_YEAR
 
 SEEDS = range(100, 108)
 DAYS = 3 * DAYS_PER_YEAR

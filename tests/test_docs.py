@@ -31,9 +31,9 @@ def test_odd_schedule_is_the_order_of_step():
         DiffusionModel.step), re.MULTILINE)
     code_order = [c for c in calls if not c.startswith("_")] + ["daily"]
     section = ODD.split("## 3.")[1].split("## 4.")[0]
-    odd_order = re.findall(r"— `sim\.\w+\.(\w+)`", section)
+    odd_order = re.findall(r"— `sim\.[\w.]+\.(\w+)`", section)
     assert odd_order == code_order
-    submodels = re.findall(r"^### 7\.\d .* — `sim\.\w+\.(\w+)`", ODD, re.MULTILINE)
+    submodels = re.findall(r"^### 7\.\d .* — `sim\.[\w.]+\.(\w+)`", ODD, re.MULTILINE)
     assert submodels == code_order
 
 

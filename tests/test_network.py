@@ -12,7 +12,7 @@ import pytest
 
 import sim.params
 from sim.network import StaffNetwork, build_network, network_stats
-from sim.network_io import NetworkFileError, load_network
+from sim.network.files import NetworkFileError, load_network
 
 DATA = Path(__file__).parent / "data"
 TINY_EDGES = DATA / "tiny_edges.csv"

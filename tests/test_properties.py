@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from strategies import small_districts
 
-from sim.measures import STAGE_COLUMNS
+from sim.dynamics.measures import STAGE_COLUMNS
 from sim.model import DiffusionModel
 
 # derandomize: the same examples on every run, so CI is reproducible (Hypothesis found the

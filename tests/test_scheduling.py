@@ -39,7 +39,7 @@ def test_unreachable_share_matches_the_combinatorial_expectation():
 
 
 def test_part_time_periods_average_to_the_fte():
-    from sim.state import periods_on_day
+    from sim.dynamics.state import periods_on_day
     fte = np.array([0.1, 0.2, 0.5, 1.0])
     days = np.array([periods_on_day(fte, 7, d) for d in range(1, 181)])
     assert np.allclose(days.mean(axis=0), fte * 7, atol=1 / 180)

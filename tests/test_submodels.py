@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from sim import submodels as sm
-from sim.specialist_day import fifo_served
+from sim.dynamics import submodels as sm
+from sim.dynamics.specialist_day import fifo_served
 
 
 def test_trial_modifier_is_one_when_both_effects_are_off():

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from sweep_support import failing_spec, tiny_specs
 
-from experiments.backends import BackendError
-from experiments.runner import execute, load_daily, load_failures, load_summaries
+from sim.study.backends import BackendError
+from sim.study.runner import execute, load_daily, load_failures, load_summaries
 
 SPECS = [*tiny_specs(replicates=2), failing_spec()]
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from experiments.design import check_outputs, points, run_specs
-from experiments.expfile import ExperimentFileError, load_experiment
 from sim.cli import main
 from sim.params import PARAMS
+from sim.study.design import check_outputs, points, run_specs
+from sim.study.experiment import ExperimentFileError, load_experiment
 
 GOOD = """
 [experiment]

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from experiments.design import run_specs
-from experiments.expfile import load_experiment
-from experiments.runner import load_daily, load_summaries, read_manifest
+from sim.study.design import run_specs
+from sim.study.experiment import load_experiment
+from sim.study.runner import load_daily, load_summaries, read_manifest
 
 EXPERIMENT = """
 [experiment]
@@ -44,7 +44,7 @@ def _group_gone(pgid: int, timeout: float = 15.0) -> bool:
 def _cli(*args: str) -> list[str]:
     # Parts every 0.1 s instead of every few seconds, so the kill lands mid-sweep however
     # fast the model has become.
-    code = ("import sys; import experiments.runner as r; r.FLUSH_SECONDS = 0.1; "
+    code = ("import sys; import sim.study.runner as r; r.FLUSH_SECONDS = 0.1; "
             "from sim.cli import main; sys.exit(main())")
     return [sys.executable, "-c", code, *args]
 

@@ -10,11 +10,11 @@ import pytest
 from scipy import stats
 from sweep_support import run_experiment_text
 
-from experiments.analysis import cell_stats, interval, paired_change
-from experiments.expfile import parse_experiment
-from experiments.reading import grid_reading
-from experiments.runner import load_summaries
 from sim.cli import main
+from sim.study.experiment import parse_experiment
+from sim.study.runner import load_summaries
+from sim.sweep.analysis import cell_stats, interval, paired_change
+from sim.sweep.reading import grid_reading
 
 TINY_GRID = """
 [experiment]

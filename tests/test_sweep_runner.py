@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from sweep_support import failing_spec, tiny_specs
 
-from experiments.runner import execute, load_daily, load_failures, load_summaries, read_manifest
-from experiments.storage import ResultsInUseError, ResultStore, StoreMismatchError
+from sim.study.runner import execute, load_daily, load_failures, load_summaries, read_manifest
+from sim.study.storage import ResultsInUseError, ResultStore, StoreMismatchError
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +105,7 @@ def test_runs_do_not_keep_their_models_alive():
     """Mesa 3.3.1's Agent._ids holds every model; the worker function forgets its own."""
     from mesa.agent import Agent
 
-    from experiments.runspec import run_spec
+    from sim.study.runspec import run_spec
 
     ids = getattr(Agent, "_ids", None)
     if ids is None:

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from sweep_support import run_experiment_text
 
-from experiments.design import as_method, points, run_specs, unit_sample
-from experiments.expfile import load_experiment
-from experiments.runspec import Outcome
-from experiments.sensitivity import analyze
-from experiments.storage import ResultStore
 from sim.cli import main
+from sim.study.design import as_method, points, run_specs, unit_sample
+from sim.study.experiment import load_experiment
+from sim.study.runspec import Outcome
+from sim.study.storage import ResultStore
+from sim.sweep.sensitivity import analyze
 
 TINY = """
 [experiment]

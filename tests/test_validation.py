@@ -4,8 +4,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from sim.dynamics.submodels import DAYS_PER_YEAR, Stage
 from sim.model import DiffusionModel
-from sim.submodels import DAYS_PER_YEAR, Stage
 
 
 def bass_curve(t: np.ndarray, p: float, q: float) -> np.ndarray:

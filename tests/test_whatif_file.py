@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments.whatif import ScenarioError, load_study, parse_study
 from sim.cli import main
+from sim.whatif.scenarios import ScenarioError, load_study, parse_study
 
 SHIPPED = Path(__file__).resolve().parent.parent / "experiments" / "policies.toml"
 

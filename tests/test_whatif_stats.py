@@ -6,7 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.whatif_stats import (
+from sim.policies import make_policy
+from sim.rng import child_seeds
+from sim.run import simulate
+from sim.whatif.stats import (
     cost_effectiveness,
     differences,
     paired,
@@ -15,9 +18,6 @@ from experiments.whatif_stats import (
     unpaired_se,
     with_counts,
 )
-from sim.policies import make_policy
-from sim.rng import child_seeds
-from sim.run import simulate
 
 
 def frame(values: dict[str, list[float]], key: str = "final_users_share") -> pd.DataFrame:

@@ -9,12 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import experiments.runner as runner
-from experiments.runner import load_daily
-from experiments.whatif import parse_study, run_study
-from experiments.whatif_report import analyse, report_markdown
-from experiments.whatif_stats import MEASURES
+import sim.whatif.run as whatif_run
 from sim.cli import main
+from sim.study.runner import load_daily
+from sim.whatif.report import analyse, report_markdown
+from sim.whatif.run import run_study
+from sim.whatif.scenarios import parse_study
+from sim.whatif.stats import MEASURES
 
 YEAR = 61  # a short "year": the late policy acts from day 61 of 120
 STUDY = f"""
@@ -177,7 +178,7 @@ def test_an_interrupted_fresh_start_leaves_no_stale_report(done, tmp_path, monke
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner, "execute", interrupted)
+    monkeypatch.setattr(whatif_run, "execute", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_study(study, copy, backend="serial", progress=False, fresh=True)
     assert not (copy / "report.md").exists() and not (copy / "differences.csv").exists()

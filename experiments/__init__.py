@@ -1,1 +1,0 @@
-"""Experiment machinery: single runs, sweeps, sensitivity analysis, what-if studies, reports."""

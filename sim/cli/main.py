@@ -1,0 +1,53 @@
+"""The ``tis-sim`` command line.
+
+Each subcommand lives in its own module exposing ``register(subparsers)``; user errors
+(bad parameters, files, configs) are printed as one line without a traceback, exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from sim.errors import UserError
+
+#: Modules that register subcommands, in the order shown by ``tis-sim --help``.
+COMMAND_MODULES = (
+    "sim.cli.run",
+    "sim.cli.sweep",
+    "sim.cli.viz",
+    "sim.cli.whatif",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="tis-sim",
+        description="Agent-based simulation of classroom-technology diffusion through "
+                    "technology integration specialists.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tis-sim`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (UserError, FileNotFoundError) as exc:
+        print(f"tis-sim {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"tis-sim {args.command}: interrupted; results already written are kept",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""``tis-sim viz``: serve the browser page (``sim.app``) with Solara, offline.
+
+Everything the page needs is served by this process: Solara's front-end comes from the
+``solara-assets`` package (no CDN), and Solara's own calls home (version check, usage
+telemetry, the dev-mode check frame) are switched off, so the page works on a machine
+without internet and no request leaves the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import warnings
+
+from sim.errors import UserError
+
+#: Environment for Solara, set before it is imported (its settings read them at import).
+OFFLINE_ENV = {
+    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",  # no usage reports to mixpanel.com
+    "SOLARA_ASSETS_PROXY": "true",  # serve front-end files from the local solara-assets copy
+    "SOLARA_THEME_SHOW_BANNER": "false",
+}
+APP = "sim.app.page"
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail early, with the field named, if ``host:port`` cannot be served."""
+    if not 0 <= port <= 65535:
+        raise UserError(f"--port: {port} is not allowed; expected a whole number from 0 to "
+                        "65535 (0 picks a free port)")
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, port))
+    except OSError as exc:
+        raise UserError(f"--host/--port: cannot listen on {host}:{port} ({exc.strerror}); "
+                        "choose another --port (0 picks a free one) or a local --host") from None
+
+
+def solara_args(host: str, port: int) -> list[str]:
+    """Arguments of ``solara run`` for an offline production server."""
+    return [
+        "run", APP, "--host", host, "--port", str(port),
+        "--production",  # no auto-restart, no dev-mode check frame from solara.dev
+        "--no-open",  # the user opens the printed address
+        "--no-check-version",  # no call to PyPI
+        "--theme-variant", "light",
+    ]
+
+
+def _viz(args: argparse.Namespace) -> int:
+    check_port(args.host, args.port)
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+    # Imported late: Solara reads the environment above when first imported.
+    import solara.server.settings
+    from solara.__main__ import cli
+
+    solara.server.settings.telemetry.mixpanel_enable = False  # in case Solara was imported
+    # Solara warns on every plain-http page load that cross-site (iframe) cookies need https;
+    # this page is served over plain http to this machine, where its same-site cookie is right.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"tis-sim viz: note: listening on {args.host}; anyone who can reach this "
+              "machine can use the page")
+    print("tis-sim viz: press Ctrl+C to stop")
+    cli.main(args=solara_args(args.host, args.port), prog_name="tis-sim viz",
+             standalone_mode=False)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``viz`` subcommand."""
+    p = sub.add_parser("viz", help="serve the interactive browser page (offline)",
+                       description="Serve the interactive page: watch the district, change a "
+                                   "policy, see the spread. Open the printed address in a "
+                                   "browser; stop with Ctrl+C.")
+    p.add_argument("--port", type=int, default=8765,
+                   help="port to listen on (default: %(default)s; 0 picks a free one)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: %(default)s, this machine only)")
+    p.set_defaults(func=_viz)

@@ -1,0 +1,71 @@
+"""``tis-sim whatif FILE``: compare policies against the baseline, with intervals and costs.
+
+See ``experiments/policies.toml`` (an annotated scenario file) and the README section
+"Policy what-if studies".
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sim.cli.options import add_backend_options, at_least, backend_from_args
+from sim.whatif.run import run_study
+from sim.whatif.scenarios import load_study
+
+EXAMPLES = """examples:
+  tis-sim whatif experiments/policies.toml                   # all cores (local pool)
+  tis-sim whatif experiments/policies.toml --replicates 5    # a quick look
+  tis-sim whatif experiments/policies.toml --scheduler tcp://10.0.0.5:8786   # Dask cluster
+  tis-sim whatif experiments/policies.toml --fresh           # discard earlier runs
+Interrupted? Run the same command again: finished runs are kept and skipped."""
+
+
+
+
+def _whatif(args: argparse.Namespace) -> int:
+    overrides = {k: v for k, v in (("replicates", args.replicates), ("days", args.days))
+                 if v is not None}
+    study = load_study(args.file, **overrides)
+    n_runs = len(study.scenarios) * study.replicates
+    # A quick look with overrides gets its own folder, so it never blocks resuming the
+    # study as written in results/<name> (different runs in one folder are refused).
+    suffix = f"-{study.replicates}rep-{study.days}d" if overrides else ""
+    out = args.out or Path("results") / f"{study.name}{suffix}"
+    print(f"what-if study {study.name!r}: baseline + {len(study.scenarios) - 1} scenarios x "
+          f"{study.replicates} replicates = {n_runs} runs of {study.days} days -> {out}/",
+          file=sys.stderr)
+    backend = backend_from_args(args)  # as in `tis-sim sweep`
+    report, analysis, paths = run_study(
+        study, out, backend=backend, scheduler=args.scheduler, workers=args.workers,
+        fresh=args.fresh, progress=not args.quiet)
+    from sim.cli.sweep import print_report  # the same run summary as `sweep`
+
+    print_report(report)
+    print(f"wrote {out / 'report.md'} and {len(paths) - 1} other files")
+    if analysis.missing:
+        print(f"warning: {len(analysis.missing)} runs have no result (the report says so); "
+              "run the same command again to retry them", file=sys.stderr)
+        return 1
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``whatif`` subcommand."""
+    p = sub.add_parser(
+        "whatif", help="compare staffing and support policies against the baseline",
+        description="Run every scenario of a scenario file against the baseline on the same "
+                    "seeds (common random numbers), resumably, and write report.md, CSV "
+                    "tables and figures to results/<study>/.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("file", type=Path, help="scenario file (TOML), e.g. experiments/policies.toml")
+    add_backend_options(
+        p, fresh_help="discard this study's earlier runs (default: resume, keeping them)",
+        out_help="results folder (default: results/<study name>, or "
+                 "results/<study name>-<N>rep-<N>d with --replicates/--days)")
+    p.add_argument("--replicates", type=at_least(2), metavar="N",
+                   help="override the file's replicates (at least 2: intervals need them)")
+    p.add_argument("--days", type=at_least(1), metavar="N",
+                   help="override the file's horizon (school days)")
+    p.set_defaults(func=_whatif)

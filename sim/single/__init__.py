@@ -1,0 +1,1 @@
+"""``tis-sim run``: one simulation written to a results folder (tables, figures, manifest)."""

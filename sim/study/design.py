@@ -1,0 +1,151 @@
+"""From a checked experiment to run specs: design points, replicate seeds, run ids.
+
+Samplers work in the unit cube and each swept dimension maps its column to parameter
+values (inverse CDF of its distribution, or an even split over explicit values), so the
+same transform serves LHS, Sobol and Morris, and the SALib analyzers can be given the
+very unit-cube matrix their samplers produced.
+
+Seeds (common random numbers): replicate r of *every* design point uses the same seed,
+``child_seeds(master_seed, replicates)[r]``. Differences between points are then not
+blurred by different chance events, which makes heatmaps smoother and lets the report
+compare two cells replicate by replicate (paired intervals).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.errors import UserError
+from sim.params import resolve
+from sim.rng import child_seeds, stream
+from sim.study.experiment import Dimension, Experiment, ExperimentFileError
+from sim.study.runspec import RunSpec
+
+#: Prefix of the label columns that hold a run's swept parameter values (keeps them apart
+#: from summary keys such as the measured ``tickets_per_user_month``).
+PARAM_PREFIX = "param_"
+
+
+def column(name: str) -> str:
+    """Results column of swept parameter ``name``."""
+    return PARAM_PREFIX + name
+
+
+def problem(exp: Experiment) -> dict:
+    """The SALib problem: every swept dimension on the unit interval."""
+    return {"num_vars": len(exp.dims), "names": [d.name for d in exp.dims],
+            "bounds": [[0.0, 1.0]] * len(exp.dims)}
+
+
+def design_seed(exp: Experiment) -> int:
+    """Seed of the sampler, from its own stream of the master seed (not a replicate's)."""
+    return int(stream(exp.seed, "design").integers(2**63))
+
+
+def unit_sample(exp: Experiment) -> np.ndarray:
+    """The sampler's points in the unit cube, one row per design point (not for grids)."""
+    from SALib.sample import latin, sobol
+    from SALib.sample.morris import sample as morris_sample
+
+    prob, seed = problem(exp), design_seed(exp)
+    if exp.sampler == "lhs":
+        return latin.sample(prob, exp.samples, seed=seed)
+    if exp.sampler == "sobol":
+        return sobol.sample(prob, exp.samples, calc_second_order=exp.second_order,
+                            scramble=True, seed=seed)
+    if exp.sampler == "morris":
+        return morris_sample(prob, exp.samples, num_levels=exp.levels, seed=seed)
+    raise ValueError(f"no unit sample for sampler {exp.sampler!r}")
+
+
+def to_values(dim: Dimension, u: np.ndarray) -> list:
+    """Map unit-interval draws to the dimension's parameter values."""
+    u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
+    if dim.values is not None:
+        # An even split of [0, 1] into len(values) bins: a discrete uniform factor.
+        idx = np.minimum((u * len(dim.values)).astype(int), len(dim.values) - 1)
+        return [dim.values[i] for i in idx]
+    lo, hi, opt = dim.low, dim.high, dim.options
+    if dim.distribution == "uniform":
+        x = lo + (hi - lo) * u
+    elif dim.distribution == "loguniform":
+        x = np.exp(np.log(lo) + (np.log(hi) - np.log(lo)) * u)
+    elif dim.distribution == "triangular":
+        x = stats.triang.ppf(u, (opt["mode"] - lo) / (hi - lo), loc=lo, scale=hi - lo)
+    else:  # truncnormal, truncated to the range
+        a, b = (lo - opt["mean"]) / opt["sd"], (hi - opt["mean"]) / opt["sd"]
+        x = stats.truncnorm.ppf(u, a, b, loc=opt["mean"], scale=opt["sd"])
+    x = np.clip(x, lo, hi)  # guard against the last ulp of a ppf
+    if dim.spec.kind == "int":
+        return [int(v) for v in np.rint(x)]
+    return [float(v) for v in x]
+
+
+def points(exp: Experiment) -> pd.DataFrame:
+    """The design points: one row per point, one column per swept parameter (by name)."""
+    names = [d.name for d in exp.dims]
+    if exp.sampler == "grid":
+        rows = list(itertools.product(*(d.values for d in exp.dims)))
+        return pd.DataFrame(rows, columns=names) if names else pd.DataFrame(index=[0])
+    u = unit_sample(exp)
+    return pd.DataFrame({d.name: to_values(d, u[:, j]) for j, d in enumerate(exp.dims)})
+
+
+def run_specs(exp: Experiment) -> list[RunSpec]:
+    """Every run of the experiment: design points x replicates, seeds drawn up front.
+
+    Every point's full parameter set is validated first, so an impossible combination
+    (e.g. free periods >= periods per day) fails before any run, naming the point.
+    """
+    pts = points(exp)
+    seeds = child_seeds(exp.seed, exp.replicates)
+    width = max(3, len(str(len(pts) - 1)))
+    specs = []
+    for i, row in enumerate(pts.to_dict("records")):
+        params = {**exp.fixed, **row}
+        try:
+            resolve(exp.preset, **params)
+        except UserError as exc:
+            shown = ", ".join(f"{k}={v!r}" for k, v in row.items())
+            raise ExperimentFileError(f"{exp.path}: [sweep] design point {i} ({shown}) is "
+                                      f"not a valid model: {exc}") from None
+        labels = {"point": i, **{column(k): v for k, v in row.items()}}
+        for r, seed in enumerate(seeds):
+            specs.append(RunSpec(
+                run_id=f"p{i:0{width}d}-r{r:03d}", params={"preset": exp.preset, **params},
+                seed=seed, days=exp.days, daily_every=exp.daily_every,
+                labels={**labels, "replicate": r}))
+    return specs
+
+
+def as_method(exp: Experiment, method: str) -> Experiment:
+    """The experiment sampled with one sensitivity method's design (morris or sobol)."""
+    s = exp.sensitivity
+    if method == "morris":
+        return replace(exp, sampler="morris", samples=s["morris_trajectories"],
+                       levels=s["morris_levels"])
+    return replace(exp, sampler="sobol", samples=s["sobol_samples"],
+                   second_order=s["sobol_second_order"])
+
+
+@lru_cache(maxsize=1)
+def summary_keys() -> tuple[str, ...]:
+    """The model's per-run summary keys, asked from the model itself (a 1-day tiny run)."""
+    from sim.run import simulate
+
+    return tuple(simulate({"preset": "small_school"}, 0, 1, daily_every=0).summary)
+
+
+def check_outputs(exp: Experiment, key: str, names: tuple[str, ...] | None) -> None:
+    """Reject output names that are not summary keys, before hours of runs."""
+    valid = summary_keys()
+    for name in names or ():
+        if name not in valid:
+            raise ExperimentFileError(f"{exp.path}: [{key}] unknown output {name!r}; valid "
+                                      "outputs are: " + ", ".join(valid))

@@ -1,0 +1,1 @@
+"""Parameter sweeps and global sensitivity analysis: running designs, analysis, reports."""

@@ -1,0 +1,1 @@
+"""What-if studies: policy scenarios against a baseline on common random numbers."""

@@ -1,0 +1,44 @@
+"""Run (or resume) a what-if study and write its report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.errors import UserError
+from sim.study.runner import ExecuteReport, execute, load_daily, load_summaries
+from sim.whatif.report import Analysis, analyse, clear_outputs, write_report
+from sim.whatif.scenarios import Study
+
+
+def run_study(study: Study, out_dir: Path | str | None = None, *, backend: str = "local",
+              scheduler: str | None = None, workers: int | None = None, fresh: bool = False,
+              progress: bool = True) -> tuple[ExecuteReport, Analysis, list[Path]]:
+    """Run (or resume) every scenario x replicate, then write the report.
+
+    Args:
+        study: the parsed scenario file.
+        out_dir: results folder (default ``results/<study name>``); runs go to ``runs/``.
+        backend: ``local``, ``serial`` or ``dask`` (see ``sim.study.runner.execute``).
+        scheduler: Dask scheduler address, or ``local`` for a LocalCluster.
+        workers: worker processes (default: all cores).
+        fresh: discard earlier runs of this study first (otherwise finished runs are kept
+            and only missing ones run).
+        progress: show a progress bar.
+
+    Returns:
+        The runner's report, the analysis and the paths written.
+    """
+    out = Path(out_dir) if out_dir is not None else Path("results") / study.name
+    runs = out / "runs"
+    if fresh:
+        clear_outputs(out)
+    report = execute(study.specs(), runs, backend=backend, scheduler=scheduler,
+                     workers=workers, fresh=fresh, progress=progress,
+                     manifest={"kind": "what-if study runs", "study": study.name,
+                               "scenario_file": str(study.path)})
+    summaries = load_summaries(runs)
+    if summaries.empty:
+        raise UserError(f"{runs}: no run finished, so there is nothing to report; "
+                        f"{report.failed} run(s) failed (see the failures in {runs}/parts)")
+    analysis = analyse(study, summaries, load_daily(runs))
+    return report, analysis, write_report(analysis, out)
