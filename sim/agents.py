@@ -2,7 +2,10 @@
 
 The day's work runs on whole arrays in the model (see ``DiffusionModel.step``); an agent
 reads and writes its own row, so ``teacher.self_efficacy`` and the visualization work as
-users of Mesa expect, and changing an attribute changes the simulation.
+users of Mesa expect, and changing an attribute changes the simulation. For the same reason
+an agent cannot be removed (``remove()`` raises TypeError instead of leaving its row in the
+run), and under the complete network (``network = "complete"``, the ``bass`` preset) there
+is no Mesa space, so ``agent.cell`` raises AttributeError saying why.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from sim.dynamics.state import ACTIVITIES
 from sim.dynamics.submodels import Stage
 
 if TYPE_CHECKING:
+    from mesa.discrete_space import Cell
+
     from sim.model import DiffusionModel
 
 
@@ -43,6 +48,43 @@ class _Node(FixedAgent):
         self.node = int(node)
         if cell is not None:
             self.cell = cell
+
+    @property
+    def cell(self) -> Cell:
+        """The agent's cell of the ``mesa.discrete_space.Network`` (``model.grid``).
+
+        Raises:
+            AttributeError: under the complete network, which has no Mesa space.
+        """
+        if self._mesa_cell is None:
+            n = self.model.n_nodes
+            raise AttributeError(
+                f"{type(self).__name__} {self.node} has no cell: the network is complete "
+                "(network='complete', as in the bass preset), where everyone is everyone's "
+                f"neighbour, so no Mesa Network space is built (model.grid is None; it would "
+                f"hold {n * (n - 1) // 2:,} ties). The neighbours are all other agents "
+                "(model.agents).")
+        return self._mesa_cell
+
+    @cell.setter
+    def cell(self, cell: Cell) -> None:
+        if self._mesa_cell is not None:
+            raise ValueError("Cannot move agent in FixedCell")  # as mesa's FixedCell
+        self._mesa_cell = cell
+        cell.add_agent(self)
+
+    def remove(self) -> None:
+        """Not supported: raises TypeError (Mesa's ``remove`` would leave the row in the run).
+
+        An agent is a row of the model's arrays (network, schedules, stages, tickets); the
+        day's phases work on those arrays, not on the agent set, so a removed agent would go
+        on teaching, using and spreading innovations unseen.
+        """
+        raise TypeError(
+            f"{type(self).__name__} {self.node} cannot be removed: agents are rows of the "
+            "model's arrays, so the run would go on with them. Build a new model without "
+            "them instead (smaller schools, specialists_per_school, or a network_file and "
+            "nodes_file without them).")
 
     @property
     def school(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import mesa
@@ -23,48 +24,145 @@ from sim.dynamics.state import (
     reachable_one_to_one,
     specialist_fte,
 )
-from sim.dynamics.submodels import Stage
+from sim.dynamics.submodels import DAYS_PER_YEAR, Stage
 from sim.network import build_network
 from sim.params import PARAMS, ParameterError, resolve, validate
 from sim.rng import Streams
 
 
-def coerce_seed(seed: Any) -> int:
+def coerce_seed(seed: Any, name: str = "seed") -> int:
     """One integer seed: ints pass, digit strings are cast, None draws fresh entropy."""
     if seed is None:
         return int(np.random.SeedSequence().entropy % (2**63))
     if isinstance(seed, str) and seed.strip().lstrip("+").isdigit():
         return int(seed.strip())
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ParameterError(f"seed: {seed!r} is not allowed; expected a non-negative integer")
+        raise ParameterError(f"{name}: {seed!r} is not allowed; expected a non-negative integer")
     return int(seed)
+
+
+#: The horizon when ``days`` is not given: three school years (ODD section 2, scales).
+DEFAULT_DAYS = 3 * DAYS_PER_YEAR
+
+
+def seed_from(seed: Any = None, rng: Any = None) -> int:
+    """The run's one integer seed from Mesa's ``seed`` or ``rng`` argument (not both).
+
+    ``rng`` takes what ``mesa.Model`` takes: an integer (the same run as ``seed=`` that
+    integer), a ``numpy.random.SeedSequence`` or sequence of integers (hashed to 63 bits),
+    or a ``numpy.random.Generator``/``BitGenerator`` (one integer is drawn from it, so the
+    caller's generator advances). Every named stream (``sim.rng``) then derives from that
+    integer, which is kept as ``model.seed``: ``DiffusionModel(seed=model.seed)`` repeats
+    the run exactly.
+
+    Raises:
+        ParameterError: both given, or a value of neither kind.
+    """
+    if seed is not None and rng is not None:
+        raise ParameterError(f"seed={seed!r} and rng={rng!r}: pass one of them, not both "
+                             "(as for mesa.Model)")
+    if rng is None:
+        return coerce_seed(seed)
+    if isinstance(rng, int | np.integer | str):
+        return coerce_seed(rng, "rng")
+    if isinstance(rng, np.random.BitGenerator):
+        rng = np.random.Generator(rng)
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**63))
+    if isinstance(rng, Sequence) and rng and all(isinstance(v, int | np.integer) for v in rng):
+        rng = np.random.SeedSequence([int(v) for v in rng])
+    if isinstance(rng, np.random.SeedSequence):
+        return int(rng.generate_state(1, np.uint64)[0] >> np.uint64(1))
+    raise ParameterError(f"rng: {rng!r} is not allowed; expected an integer, a sequence of "
+                         "integers, a numpy SeedSequence, Generator or BitGenerator")
+
+
+def horizon(days: Any) -> int:
+    """``days`` checked: a whole number of school days >= 0 (180 make a school year)."""
+    if isinstance(days, bool) or not isinstance(days, int | np.integer) or days < 0:
+        raise ParameterError(f"days: {days!r} is not allowed; expected a whole number of "
+                             "school days, 0 or more (180 make a school year)")
+    return int(days)
+
+
+def daily_collector(model_reporters: Mapping[str, Any] | None = None,
+                    agent_reporters: Mapping[str, Any] | None = None,
+                    agenttype_reporters: Mapping[type, Mapping[str, Any]] | None = None,
+                    ) -> mesa.DataCollector:
+    """A Mesa ``DataCollector`` of the built-in daily measures plus the caller's reporters.
+
+    Reporters take the forms ``mesa.DataCollector`` takes (an attribute name, a function
+    of the model or agent, or ``[function, [args]]``). The caller's model reporters become
+    extra columns after the built-in ones (``model.daily_table()``); agent reporters are
+    read with ``model.datacollector.get_agent_vars_dataframe()`` (index: Step = day,
+    AgentID). The model's random streams are its own (``sim.rng``), so reporters that only
+    read the state leave the results unchanged.
+
+    Raises:
+        ParameterError: a reporter set that is not a mapping, or a model reporter named
+            like a built-in measure (``sim.dynamics.measures.DAILY_MEASURES``).
+    """
+    given = {"model_reporters": model_reporters, "agent_reporters": agent_reporters,
+             "agenttype_reporters": agenttype_reporters}
+    for name, value in given.items():
+        if value is not None and not isinstance(value, Mapping):
+            raise ParameterError(f"{name}: expected a dict of reporters (as for "
+                                 f"mesa.DataCollector), got {type(value).__name__}")
+    clash = sorted(set(model_reporters or ()) & set(measures.DAILY_MEASURES))
+    if clash:
+        raise ParameterError(f"model_reporters: {clash} are built-in daily measures; give "
+                             "your reporters other names")
+    built_in = {k: (lambda m, k=k: m.measures[k]) for k in measures.DAILY_MEASURES}
+    return mesa.DataCollector(
+        model_reporters={**built_in, **(model_reporters or {})},
+        agent_reporters=dict(agent_reporters) if agent_reporters else None,
+        agenttype_reporters=dict(agenttype_reporters) if agenttype_reporters else None,
+    )
 
 
 class DiffusionModel(mesa.Model):
     """Technology diffusion through school staff carried by integration specialists.
 
-    Every model parameter (see ``sim.params.PARAMS``) is a flat keyword argument, plus
-    ``seed`` and ``preset``; unknown names and bad values raise ``ParameterError``.
+    Every model parameter (see ``sim.params.PARAMS``) is a flat keyword argument, plus:
+
+    - ``seed`` or ``rng`` (one of them, as for ``mesa.Model``; see ``seed_from``): the one
+      integer seed of the run, kept as ``model.seed``; None draws fresh entropy.
+    - ``preset``: the starting parameter set (``default``, ``small_school``, ``bass``).
+    - ``days``: the horizon in school days (default ``DEFAULT_DAYS`` = 540, three school
+      years). ``model.running`` turns False once ``model.day`` reaches it, so Mesa's
+      ``model.run_model()`` stops there; ``model.run(n)`` advances n days regardless.
+    - ``model_reporters``, ``agent_reporters``, ``agenttype_reporters``: extra Mesa
+      ``DataCollector`` reporters collected each day beside the built-in measures (see
+      ``daily_collector``); ``summary()`` and the built-in columns are unchanged.
+
+    Agents cannot be removed (``remove()`` raises TypeError): each is a row of the model's
+    arrays. Unknown names and bad values raise ``ParameterError``.
 
     Example:
-        >>> model = DiffusionModel(seed=1, specialist_fte=0.4)
-        >>> model.run(180)
-        >>> round(model.summary()["final_users_share"], 3)  # doctest: +SKIP
+        >>> model = DiffusionModel(seed=1, days=180, specialist_fte=0.4)
+        >>> model.run_model()
+        >>> model.day, model.running
+        (180, False)
     """
 
-    def __init__(self, seed: int | str | None = None, preset: str | None = None,
+    def __init__(self, seed: int | str | None = None, preset: str | None = None, *,
+                 days: int = DEFAULT_DAYS, rng: Any = None,
+                 model_reporters: Mapping[str, Any] | None = None,
+                 agent_reporters: Mapping[str, Any] | None = None,
+                 agenttype_reporters: Mapping[type, Mapping[str, Any]] | None = None,
                  **params: Any) -> None:
-        seed = coerce_seed(seed)
+        seed = seed_from(seed, rng)
         super().__init__(seed=seed)
         self.seed = seed
+        self.days = horizon(days)
         self.preset = preset or "default"
         self.p = resolve(preset, **params)
         self.rs = Streams(seed)
+        self.datacollector = daily_collector(model_reporters, agent_reporters,
+                                             agenttype_reporters)
         self._build()
-        self.datacollector = mesa.DataCollector(
-            model_reporters={k: (lambda m, k=k: m.measures[k]) for k in measures.DAILY_MEASURES}
-        )
         self._collect()
+        self.running = self.day < self.days
 
     # -- setup -----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -149,15 +247,25 @@ class DiffusionModel(mesa.Model):
         diffusion.self_efficacy(self)
         diffusion.abandonment(self)
         self._collect()
+        self.running = self.day < self.days  # Mesa's run_model() stops at the horizon
 
     def _collect(self) -> None:
         self.measures = measures.daily(self)
         self.datacollector.collect(self)
 
     def run(self, days: int) -> None:
-        """Advance ``days`` school days (180 make a school year)."""
+        """Advance ``days`` school days (180 make a school year), past the horizon if asked.
+
+        ``run_model()`` (Mesa's) instead steps until the horizon ``model.days``.
+        """
         for _ in range(int(days)):
             self.step()
+
+    def remove_all_agents(self) -> None:
+        """Not supported: raises TypeError, as ``Teacher.remove()`` does."""
+        raise TypeError("DiffusionModel agents cannot be removed: each teacher and "
+                        "specialist is a row of the model's arrays, so the run would go on "
+                        "with them. Build a new model instead.")
 
     def set_params(self, **changes: Any) -> None:
         """Change parameters during a run (policies that act from a given day).
@@ -196,11 +304,15 @@ class DiffusionModel(mesa.Model):
 
 
 def _signature() -> inspect.Signature:
-    """``seed``, ``preset`` and every parameter as keyword arguments with defaults."""
+    """``seed``, ``preset``, the run controls and every parameter as keyword arguments."""
     kw = inspect.Parameter.KEYWORD_ONLY
     params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
               inspect.Parameter("seed", kw, default=None),
-              inspect.Parameter("preset", kw, default=None)]
+              inspect.Parameter("preset", kw, default=None),
+              inspect.Parameter("days", kw, default=DEFAULT_DAYS),
+              inspect.Parameter("rng", kw, default=None)]
+    params += [inspect.Parameter(name, kw, default=None) for name in
+               ("model_reporters", "agent_reporters", "agenttype_reporters")]
     params += [inspect.Parameter(name, kw, default=spec.default) for name, spec in PARAMS.items()]
     return inspect.Signature(params)
 

@@ -42,7 +42,8 @@ def simulate(
     """
     kwargs = dict(params)
     with _forgotten_afterwards():
-        model = DiffusionModel(seed=seed, preset=kwargs.pop("preset", None), **kwargs)
+        model = DiffusionModel(seed=seed, days=int(days), preset=kwargs.pop("preset", None),
+                               **kwargs)
         pending = sorted(changes, key=lambda c: c[0])
         for day in range(1, int(days) + 1):
             while pending and pending[0][0] <= day:

@@ -60,9 +60,3 @@ def test_stage_of_a_missing_innovation_is_a_clear_error(model):
     with pytest.raises(IndexError, match="not live"):
         model.teachers[0].stage(99)
 
-
-def test_complete_network_has_agents_without_a_space():
-    m = DiffusionModel(seed=1, preset="bass", n_schools=1)
-    assert m.grid is None and m.teachers[0].cell is None
-    m.run(3)
-    assert m.teachers[0].self_efficacy >= 0

@@ -3,6 +3,7 @@
 import importlib
 import inspect
 import re
+import textwrap
 from pathlib import Path
 
 from sim.model import DiffusionModel
@@ -43,6 +44,21 @@ def test_readme_python_example_runs():
     exec(compile(block, "README.md", "exec"), namespace)  # our own example
     assert 0 <= namespace["summary"]["final_users_share"] <= 1
     assert len(namespace["daily"]) == 541
+
+
+def test_readme_in_python_examples_run_in_order():
+    section = README.split("## In Python\n", 1)[1].split("\n## ", 1)[0]
+    blocks = [textwrap.dedent(b) for _, b in re.findall(
+        r"^( *)```python\n(.*?)^\1```", section, re.MULTILINE | re.DOTALL)]
+    assert len(blocks) >= 2
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)  # our own examples
+    model = namespace["model"]  # the reporters example: extra columns beside the built-ins
+    assert model.day == 180 and not model.running
+    assert "caseload_teachers" in model.daily_table()
+    agents = model.datacollector.get_agent_vars_dataframe()
+    assert len(agents) == 181 * len(model.agents)
 
 
 def test_readme_shows_the_two_commands_first():

@@ -87,7 +87,9 @@ def test_model_signature_lists_every_parameter_with_its_default():
     sig = inspect.signature(DiffusionModel.__init__)
     for name, spec in PARAMS.items():
         assert sig.parameters[name].default == spec.default
-    assert "seed" in sig.parameters and "preset" in sig.parameters
+    run_controls = ("seed", "preset", "days", "rng", "model_reporters", "agent_reporters",
+                    "agenttype_reporters")
+    assert all(name in sig.parameters for name in run_controls)
 
 
 def test_model_rejects_bad_keyword_with_named_error():
