@@ -1,4 +1,4 @@
-"""Directional validation (MODEL.md section 6): raise a parameter, the outcome moves.
+"""Directional validation (docs/ODD.md section 1): raise a parameter, the outcome moves.
 
 Each comparison is paired by seed (common random numbers) over eight replicates of the
 default district for three school years. A direction holds when the mean paired difference

@@ -13,12 +13,64 @@ ROOT = Path(__file__).resolve().parent.parent
 ODD = (ROOT / "docs" / "ODD.md").read_text()
 README = (ROOT / "README.md").read_text()
 
+#: Author-year citations: "Bass 1969", "Spillane, Kim & Frank 2012", "Grimm et al. 2020",
+#: "Bandura's (1997)". Group 1 is the first author's last name, group 2 the year.
+CITATION = re.compile(r"([A-Z][\w-]+)(?:\s+et\s+al\.)?(?:(?:,|\s+&)\s+[A-Z][\w-]+)*(?:'s)?"
+                      r"\s+\(?((?:19|20)\d\d)\b")
+#: A source that is not a study (ODD section 8, "Sources").
+NOT_A_STUDY = ("assumed", "design choice", "policy lever", "user data")
+
 
 def test_every_parameter_is_in_the_odd_table_with_its_default():
     for name, spec in PARAMS.items():
         default = repr(spec.default) if isinstance(spec.default, str) else str(spec.default)
         row = f"| `{name}` | {default} |"
         assert row in ODD, f"ODD.md lacks the row for {name} (default {default})"
+
+
+def _references() -> list[tuple[str, str]]:
+    """(authors, year) of each entry of ODD section 10."""
+    section = ODD.split("## 10. References", 1)[1]
+    entries = [re.match(r"([^(]+)\(([^)]*)\)", e) for e in section.split("\n- ")[1:]]
+    return [(m[1], year[0]) for m in entries if m and (year := re.findall(r"\d{4}", m[2]))]
+
+
+def _unresolved(text: str) -> list[str]:
+    refs = _references()
+    return [f"{name} {year}" for name, year in CITATION.findall(text)
+            if not any(name in authors and year == y for authors, y in refs)]
+
+
+def test_every_parameter_row_gives_its_source():
+    for name in PARAMS:
+        row = next(line for line in ODD.splitlines() if line.startswith(f"| `{name}` |"))
+        source = row.rstrip(" |").rsplit(" | ", 1)[1].strip()
+        assert source.startswith(NOT_A_STUDY) or CITATION.search(source), (
+            f"ODD row {name}: source {source!r} is neither a study (author year) nor one "
+            f"of {NOT_A_STUDY}")
+
+
+def test_every_citation_in_the_odd_is_in_its_reference_list():
+    body = ODD.split("## 10. References", 1)[0]
+    assert len(CITATION.findall(body)) > 20  # the pattern finds the citations at all
+    assert _unresolved(body) == []
+    assert _unresolved("Bass 1969; Smith & Jones 2001") == ["Smith 2001"]  # it can fail
+
+
+def test_no_file_cites_documents_outside_the_repository():
+    outside = re.compile("|".join(map(re.escape, ["MODEL" + ".md", "PATTERNS" + ".md",
+                                                  "shared" + "/"])))
+    skip = {".git", ".venv", "results", "build", "dist", "__pycache__", ".pytest_cache",
+            ".ruff_cache", ".ipynb_checkpoints"}
+    hits = []
+    for path in ROOT.rglob("*"):
+        if skip & set(path.relative_to(ROOT).parts) or not path.is_file():
+            continue
+        if path.suffix in {".png", ".parquet", ".pdf", ".whl", ".gz", ".pyc"}:
+            continue
+        text = path.read_text(encoding="utf-8", errors="ignore")
+        hits += [f"{path.relative_to(ROOT)}: {m.group()}" for m in outside.finditer(text)]
+    assert hits == []
 
 
 def test_every_function_the_odd_names_exists():

@@ -1,4 +1,4 @@
-"""Validation against analytic and reference results (MODEL.md section 6)."""
+"""Validation against analytic and reference results (the patterns of docs/ODD.md section 1)."""
 
 import networkx as nx
 import numpy as np
@@ -74,9 +74,10 @@ def test_threshold_limit_matches_linear_threshold_cascade():
 
 @pytest.mark.slow
 def test_adoption_of_the_first_innovation_is_s_shaped():
-    """MODEL.md 6 'Shape': over ten years the first innovation's users accelerate (peer
-    influence grows with users) and then saturate. Half-year increments of the replicate
-    mean must rise to an interior peak and fall well below it by the end."""
+    """ODD section 1, 'S-shaped adoption curves': over ten years the first innovation's
+    users accelerate (peer influence grows with users) and then saturate. Half-year
+    increments of the replicate mean must rise to an interior peak and fall well below it by
+    the end."""
     from sim.run import simulate
 
     days = 10 * DAYS_PER_YEAR

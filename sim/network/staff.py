@@ -1,4 +1,4 @@
-"""The staff network: who talks to whom about classroom technology (MODEL.md section 2).
+"""The staff network: who talks to whom about classroom technology (docs/ODD.md section 2).
 
 Three sources, chosen by :func:`sim.network.build.build_network`:
 

@@ -102,7 +102,7 @@ PARAMS: dict[str, ParamSpec] = {row[0]: ParamSpec(*row) for row in SPEC_ROWS}
 
 PRESETS: dict[str, dict[str, Any]] = {
     # About five schools of 15-80 teachers, one specialist each; schools under 40 teachers
-    # share a part-time specialist role (MODEL.md section 5). These are the PARAMS defaults.
+    # share a part-time specialist role (docs/ODD.md section 8). These are the PARAMS defaults.
     "default": {},
     # One small school: a 0.4-FTE specialist who also teaches, 20 colleagues.
     "small_school": {
@@ -111,9 +111,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         "school_size_max": 20,
         "specialist_fte": 0.4,
     },
-    # The Bass limit of MODEL.md section 6: complete graph, everyone aware of one external
-    # innovation, no specialist, no failures, no self-efficacy or advantage effect, no
-    # abandonment. Users then follow F(t) = (1-e^{-(p+q)t}) / (1+(q/p) e^{-(p+q)t}).
+    # The Bass limit (Bass 1969; Rand & Rust 2011; docs/ODD.md section 1): complete graph,
+    # everyone aware of one external innovation, no specialist, no failures, no self-efficacy
+    # or advantage effect, no abandonment. Users then follow
+    # F(t) = (1-e^{-(p+q)t}) / (1+(q/p) e^{-(p+q)t}).
     "bass": {
         "network": "complete",
         "n_schools": 20,

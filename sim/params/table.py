@@ -24,7 +24,7 @@ SPEC_ROWS: list[tuple] = [
      "Typical number of teachers per department (departments are network blocks).",
      "district", False),
     ("mean_degree", 4.5, 2.5, 6.0, (), "ties", "Mean degree",
-     "Mean number of advice ties per teacher (Spillane, Kim & Frank 2012: 3.7-4.8).",
+     "Mean number of advice ties per teacher (one measured staff network: 3.7-4.8).",
      "district", False),
     ("clustering", 0.28, 0.15, 0.35, (), "coefficient", "Clustering",
      "Target average clustering of the staff network (measured 0.25-0.30).",
