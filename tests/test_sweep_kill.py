@@ -9,6 +9,7 @@ import sys
 import textwrap
 import time
 
+import pandas as pd
 import pytest
 
 from sim.study.design import run_specs
@@ -61,7 +62,7 @@ def test_sigkill_then_rerun_gives_each_run_exactly_once(tmp_path, backend):
                             start_new_session=True)
     try:
         deadline = time.monotonic() + 120
-        while not list((out / "parts").glob("summary-*.parquet")):
+        while not list((out / "parts" / "summary").glob("part-*.parquet")):
             assert proc.poll() is None, proc.stderr.read().decode()
             assert time.monotonic() < deadline, "no part written in 120 s"
             time.sleep(0.05)
@@ -80,6 +81,7 @@ def test_sigkill_then_rerun_gives_each_run_exactly_once(tmp_path, backend):
     partial = load_summaries(out)
     assert 0 < len(partial) < len(expected), "kill came too late to test anything"
     assert read_manifest(out)["status"] == "running"  # the killed session never finished
+    assert not (out / "summary.parquet").exists()  # only a session that ran to its end
 
     done = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -91,3 +93,7 @@ def test_sigkill_then_rerun_gives_each_run_exactly_once(tmp_path, backend):
     assert not daily.duplicated(["run_id", "day"]).any()
     assert len(daily) == len(expected) * 4  # days 0, 20, 40, 60
     assert read_manifest(out)["status"] == "complete"
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "summary.parquet"), final)
+    pd.testing.assert_frame_equal(  # the dataset folder is the same table, killed or not
+        pd.read_parquet(out / "parts" / "daily").sort_values(["run_id", "day"])
+        .reset_index(drop=True), daily)

@@ -76,18 +76,19 @@ def test_changed_runs_are_refused_and_fresh_starts_over(tmp_path):
 
 
 def test_half_written_parts_are_never_read(serial_dir, tmp_path):
-    """A temp file or a daily part whose summary part is missing (killed in between)."""
+    """A temp file, or a daily part still pending when the session was killed."""
     specs = tiny_specs(replicates=1)
     execute(specs, tmp_path, backend="serial", progress=False)
-    parts = tmp_path / "parts"
+    summary_dir, daily_dir = tmp_path / "parts" / "summary", tmp_path / "parts" / "daily"
     daily = load_daily(tmp_path)
-    (parts / ".summary-000009.parquet.abc.tmp").write_bytes(b"half a file")
-    daily.to_parquet(parts / "daily-000009.parquet")  # orphan: no summary-000009
+    (summary_dir / ".part-000009.parquet.abc.tmp").write_bytes(b"half a file")
+    daily.to_parquet(daily_dir / ".pending-000009.parquet")  # orphan: no summary part 9
     assert len(load_daily(tmp_path)) == len(daily)
     assert len(load_summaries(tmp_path)) == len(specs)
+    assert len(pd.read_parquet(summary_dir)) == len(specs)  # hidden files are skipped
     execute(specs, tmp_path, backend="serial", progress=False)  # resume tidies up
-    assert not (parts / "daily-000009.parquet").exists()
-    assert not list(parts.glob(".*.tmp"))
+    assert not (daily_dir / ".pending-000009.parquet").exists()
+    assert not list(summary_dir.glob(".*.tmp"))
 
 
 def test_duplicate_run_ids_are_rejected(tmp_path):

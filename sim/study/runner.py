@@ -9,7 +9,9 @@ Reproducibility: every :class:`RunSpec` carries its own seed, drawn in the paren
 before any work is sent out, and a run depends on nothing else; so serial, the local pool
 and Dask give identical results for the same specs, whatever the order runs finish in.
 
-Resumability: results are written while the sweep runs (see :mod:`sim.study.storage`);
+Resumability: results are written while the sweep runs (see :mod:`sim.study.storage` for
+the folder's layout: one Parquet dataset per kind of result under ``parts/``, and
+``summary.parquet`` once a session has run to its end);
 running the same specs into the same folder again skips finished runs and retries failed
 ones. Different specs in a folder that already holds results are refused, so results
 from different experiments are never mixed; ``fresh=True`` starts over.
@@ -112,7 +114,9 @@ def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
 
     Args:
         specs: the experiment's runs (unique run ids; seeds already drawn).
-        out_dir: output folder (created); results go to ``out_dir/parts``.
+        out_dir: output folder (created); results go to ``out_dir/parts/summary``,
+            ``parts/daily`` and ``parts/failures``, and ``out_dir/summary.parquet`` when
+            every remaining run has been tried (not after an interruption).
         backend: ``local`` (process pool over all cores), ``serial`` or ``dask``.
         scheduler: Dask scheduler address, or ``local`` for a LocalCluster.
         workers: worker processes (local pool, Dask LocalCluster); default all cores.
@@ -136,7 +140,7 @@ def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
     digest = specs_hash(specs)
     report = ExecuteReport(total=len(specs), out_dir=out_dir)
     t0 = time.perf_counter()
-    with ResultStore(out_dir) as store:
+    with ResultStore(out_dir, labels=(s.labels for s in specs)) as store:
         if fresh:
             store.clear()
         _check_resumable(out_dir, digest)
@@ -167,6 +171,9 @@ def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
                 if len(buffer) >= FLUSH_RUNS or time.monotonic() - last_flush >= flush_seconds:
                     report.written += store.write(buffer)
                     buffer, last_flush = [], time.monotonic()
+            report.written += store.write(buffer)
+            buffer = []
+            report.written += store.write_summary_file()
             status = "complete" if not report.failed else "finished with failures"
         finally:
             # Also on Ctrl-C or an error: whatever finished is kept.

@@ -117,11 +117,18 @@ def specs_hash(specs: list[RunSpec]) -> str:
 def check_specs(specs: list[RunSpec]) -> None:
     """Reject duplicate run ids, bad seeds and horizons before any work is sent out.
 
+    Every run must carry the same label names: labels become the columns of one table.
+
     Raises:
         ValueError: naming the first offending run id.
     """
     seen: set[str] = set()
+    names = set(specs[0].labels) if specs else set()
     for spec in specs:
+        if set(spec.labels) != names:
+            raise ValueError(f"run {spec.run_id!r}: labels {sorted(spec.labels)} differ from "
+                             f"the first run's {sorted(names)}; every run needs the same "
+                             "label names (they become the columns of one table)")
         if not isinstance(spec.run_id, str) or not spec.run_id:
             raise ValueError(f"run_id must be a non-empty string, got {spec.run_id!r}")
         if spec.run_id in seen:

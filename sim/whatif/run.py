@@ -39,6 +39,6 @@ def run_study(study: Study, out_dir: Path | str | None = None, *, backend: str =
     summaries = load_summaries(runs)
     if summaries.empty:
         raise UserError(f"{runs}: no run finished, so there is nothing to report; "
-                        f"{report.failed} run(s) failed (see the failures in {runs}/parts)")
+                        f"{report.failed} run(s) failed (see {runs}/parts/failures)")
     analysis = analyse(study, summaries, load_daily(runs))
     return report, analysis, write_report(analysis, out)
