@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev,analysis]"
 	# Solara front-end assets served from the local disk (no CDN needed offline).
 	$(PY) -m pip install -q --no-deps solara-assets==1.58.2
 	touch $(STAMP)

@@ -8,6 +8,13 @@ The public API::
     result = sim.simulate({"n_schools": 2}, seed=1, days=180)   # plain data in and out
     sim.PARAMS["specialist_fte"].label
 
+    exp = sim.Experiment.from_dict({"experiment": {"seed": 1, "days": 180},
+                                    "sweep": {"specialist_fte": {"values": [0.2, 0.8]}}})
+    res = sim.run_sweep(exp, "results/fte")          # a sweep: a Results handle
+    res.summaries, res.daily, res.to_xarray()
+    res = sim.run_whatif(sim.Study.from_file("experiments/policies.toml"), replicates=5)
+    sim.load_results("results/fte")                  # a folder written earlier
+
 Attributes are imported on first use, so ``import sim`` stays cheap (the command line
 and worker processes import only what they need).
 """
@@ -34,17 +41,28 @@ _PUBLIC = {
     "UserError": "sim.errors",
     "simulate": "sim.run",
     "RunResult": "sim.run",
+    "Experiment": "sim.study.experiment",
+    "Study": "sim.whatif.scenarios",
+    "Results": "sim.study.results",
+    "load_results": "sim.study.results",
+    "run_sweep": "sim.api",
+    "run_whatif": "sim.api",
 }
 
-__all__ = ["PARAMS", "PRESETS", "DiffusionModel", "ParameterError", "RunResult", "Specialist",
-           "Teacher", "UserError", "__version__", "simulate"]
+__all__ = ["PARAMS", "PRESETS", "DiffusionModel", "Experiment", "ParameterError", "Results",
+           "RunResult", "Specialist", "Study", "Teacher", "UserError", "__version__",
+           "load_results", "run_sweep", "run_whatif", "simulate"]
 
 if TYPE_CHECKING:
     from sim.agents import Specialist, Teacher
+    from sim.api import run_sweep, run_whatif
     from sim.errors import UserError
     from sim.model import DiffusionModel
     from sim.params import PARAMS, PRESETS, ParameterError
     from sim.run import RunResult, simulate
+    from sim.study.experiment import Experiment
+    from sim.study.results import Results, load_results
+    from sim.whatif.scenarios import Study
 
 
 def __getattr__(name: str) -> Any:

@@ -3,8 +3,11 @@
 import importlib
 import inspect
 import re
+import shutil
 import textwrap
 from pathlib import Path
+
+import pytest
 
 from sim.model import DiffusionModel
 from sim.params import PARAMS
@@ -116,3 +119,20 @@ def test_readme_in_python_examples_run_in_order():
 def test_readme_shows_the_two_commands_first():
     first_block = README.split("```bash\n", 1)[1].split("```", 1)[0]
     assert "make run" in first_block and "make test" in first_block
+
+
+@pytest.mark.slow
+def test_readme_notebook_example_runs(tmp_path, monkeypatch):
+    """The "In a notebook" example, as written, in a folder of its own."""
+    section = README.split("## In a notebook", 1)[1]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    shutil.copytree(ROOT / "experiments", tmp_path / "experiments")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # our own example
+    assert list(namespace["means"].index) == [0.2, 0.5, 1.0]
+    assert dict(namespace["curves"].sizes) == {"point": 3, "day": 19}
+    assert set(namespace["differences"]["scenario"]) == {
+        sc.name for sc in namespace["study"].scenarios[1:]}
+    assert len(namespace["again"].summaries) == 9
+    assert (tmp_path / "results" / "policies-2rep-200d" / "report.md").is_file()

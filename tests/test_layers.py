@@ -24,7 +24,7 @@ LAYERS = (
     ("sim.policies",),
     ("sim.study",),
     ("sim.single", "sim.sweep", "sim.whatif", "sim.calibrate"),
-    ("sim.app", "sim.cli"),
+    ("sim.app", "sim.cli", "sim.api"),
 )
 MAX_LINES = 420  # "about 400": one screenful of headroom, no more
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from sim.cli.options import add_backend_options, at_least, backend_from_args
-from sim.whatif.run import run_study
+from sim.whatif.run import default_out, run_study
 from sim.whatif.scenarios import load_study
 
 EXAMPLES = """examples:
@@ -29,10 +29,7 @@ def _whatif(args: argparse.Namespace) -> int:
                  if v is not None}
     study = load_study(args.file, **overrides)
     n_runs = len(study.scenarios) * study.replicates
-    # A quick look with overrides gets its own folder, so it never blocks resuming the
-    # study as written in results/<name> (different runs in one folder are refused).
-    suffix = f"-{study.replicates}rep-{study.days}d" if overrides else ""
-    out = args.out or Path("results") / f"{study.name}{suffix}"
+    out = args.out or default_out(study, quick=bool(overrides))
     print(f"what-if study {study.name!r}: baseline + {len(study.scenarios) - 1} scenarios x "
           f"{study.replicates} replicates = {n_runs} runs of {study.days} days -> {out}/",
           file=sys.stderr)

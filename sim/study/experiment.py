@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from sim.dynamics.submodels import DAYS_PER_YEAR
 from sim.errors import UserError
 from sim.params import PARAMS, PRESETS, ParamSpec
+from sim.study.dicts import SOURCE, toml_text
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "loguniform", "triangular", "truncnormal")
@@ -91,6 +93,27 @@ class Experiment:
     def where(self, key: str) -> str:
         """``file: [key]`` prefix of error messages."""
         return f"{self.path}: [{key}]"
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> Experiment:
+        """Read and check an experiment file (same as :func:`load_experiment`)."""
+        return load_experiment(Path(path))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, name: str | None = None) -> Experiment:
+        """An experiment from the file's tables as dicts, checked exactly like a file.
+
+        E.g. ``{"experiment": {"seed": 1, "days": 180}, "sweep": {"specialist_fte":
+        {"values": [0.2, 0.8]}}}``. ``name`` (default ``data["experiment"]["name"]``, else
+        ``"experiment"``) names the results folder; ``exp.text`` is the equivalent file.
+
+        Raises:
+            ExperimentFileError: one line naming ``<dict>``, the key and what is allowed.
+        """
+        table = data.get("experiment", {}) if isinstance(data, Mapping) else None
+        if isinstance(table, Mapping) and (name is not None or "name" not in table):
+            data = {**data, "experiment": {**table, "name": name or "experiment"}}
+        return parse_experiment(toml_text(data, ExperimentFileError, SOURCE), Path(SOURCE))
 
 
 def _err(path: Path, key: str, message: str) -> ExperimentFileError:

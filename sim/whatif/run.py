@@ -10,6 +10,17 @@ from sim.whatif.report import Analysis, analyse, clear_outputs, write_report
 from sim.whatif.scenarios import Study
 
 
+def default_out(study: Study, quick: bool = False) -> Path:
+    """The default results folder: ``results/<name>``.
+
+    A quick look (``quick``: replicates or days overridden) gets
+    ``results/<name>-<N>rep-<N>d``, so it never blocks resuming the study as written (a
+    folder refuses different runs).
+    """
+    suffix = f"-{study.replicates}rep-{study.days}d" if quick else ""
+    return Path("results") / f"{study.name}{suffix}"
+
+
 def run_study(study: Study, out_dir: Path | str | None = None, *, backend: str = "local",
               scheduler: str | None = None, workers: int | None = None, fresh: bool = False,
               progress: bool = True) -> tuple[ExecuteReport, Analysis, list[Path]]:
@@ -28,7 +39,7 @@ def run_study(study: Study, out_dir: Path | str | None = None, *, backend: str =
     Returns:
         The runner's report, the analysis and the paths written.
     """
-    out = Path(out_dir) if out_dir is not None else Path("results") / study.name
+    out = Path(out_dir) if out_dir is not None else default_out(study)
     runs = out / "runs"
     if fresh:
         clear_outputs(out)

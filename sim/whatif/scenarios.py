@@ -35,6 +35,7 @@ from sim.policies import (
     setting_names,
 )
 from sim.rng import child_seeds
+from sim.study.dicts import SOURCE, toml_text
 from sim.study.runspec import RunSpec
 from sim.whatif.stats import MEASURES
 
@@ -115,6 +116,27 @@ class Study:
                         days=self.days, changes=sc.changes, daily_every=self.curve_every,
                         labels={"scenario": sc.name, "replicate": r})
                 for sc in self.scenarios for r, seed in enumerate(self.seeds())]
+
+    @classmethod
+    def from_file(cls, path: Path | str, **overrides: Any) -> Study:
+        """Read a scenario file (same as :func:`load_study`)."""
+        return load_study(path, **overrides)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], **overrides: Any) -> Study:
+        """A study from the scenario file's tables as dicts, checked exactly like a file.
+
+        ``data`` holds ``study``, ``costs``, ``baseline`` and ``scenarios`` (a dict of
+        scenario tables); ``overrides`` as in :func:`parse_study`. The name defaults to
+        ``"study"``; ``study.text`` is the equivalent file.
+
+        Raises:
+            ScenarioError: one line naming ``<dict>``, the table and key, and what is allowed.
+        """
+        table = data.get("study", {}) if isinstance(data, Mapping) else None
+        if not (isinstance(table, Mapping) and "name" in table):
+            overrides.setdefault("name", "study")
+        return parse_study(toml_text(data, ScenarioError, SOURCE), Path(SOURCE), **overrides)
 
 
 def n_teachers(params: dict[str, Any]) -> int:
