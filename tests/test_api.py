@@ -158,6 +158,8 @@ def test_run_whatif_returns_the_analysis_and_the_report_tables(tmp_path):
                          progress=False)
     assert res.runs_dir == tmp_path / "w" / "runs" and res.analysis is not None
     assert len(res.summaries) == 4 and set(res.summaries["scenario"]) == {"baseline", "coach"}
+    raw = pd.read_parquet(res.runs_dir / "parts" / "summary").sort_values("run_id")
+    pd.testing.assert_frame_equal(raw.reset_index(drop=True), res.summaries)
     diff = res.table("differences")
     assert set(diff["scenario"]) == {"coach"}
     assert dict(res.to_xarray("summary").sizes) == {"scenario": 2, "replicate": 2}
