@@ -7,6 +7,7 @@ The public API::
     model.run_model()
     result = sim.simulate({"n_schools": 2}, seed=1, days=180)   # plain data in and out
     sim.PARAMS["specialist_fte"].label
+    sim.__version__                    # "0.2.0": the version of the code imported
 
     exp = sim.Experiment.from_dict({"experiment": {"seed": 1, "days": 180},
                                     "sweep": {"specialist_fte": {"values": [0.2, 0.8]}}})
@@ -22,13 +23,7 @@ and worker processes import only what they need).
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
-
-try:
-    __version__: str = version("tis-sim")
-except PackageNotFoundError:  # imported from a source tree that was never installed
-    __version__ = "0+unknown"
 
 #: Public name -> module that defines it.
 _PUBLIC = {
@@ -54,6 +49,7 @@ __all__ = ["PARAMS", "PRESETS", "DiffusionModel", "Experiment", "ParameterError"
            "load_results", "run_sweep", "run_whatif", "simulate"]
 
 if TYPE_CHECKING:
+    __version__: str
     from sim.agents import Specialist, Teacher
     from sim.api import run_sweep, run_whatif
     from sim.errors import UserError
@@ -66,6 +62,13 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        # The version of the code imported: the checkout's pyproject.toml when run from a
+        # source tree, else the installed distribution's metadata (sim.study.provenance).
+        from sim.study.provenance import package_version
+
+        globals()[name] = package_version()
+        return globals()[name]
     if name in _PUBLIC:
         value = getattr(importlib.import_module(_PUBLIC[name]), name)
         globals()[name] = value
@@ -74,4 +77,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_PUBLIC))
+    return sorted(set(globals()) | set(_PUBLIC) | {"__version__"})

@@ -6,6 +6,7 @@ import sys
 
 import pandas as pd
 
+import sim
 from sim.cli import main
 
 
@@ -23,7 +24,8 @@ def test_run_writes_table_summary_manifest_and_figures(tmp_path):
     assert 0 <= summary["final_users_share"] <= 1
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["parameters"]["specialist_fte"] == 0.5
-    assert "numpy" in manifest["versions"] and manifest["git_commit"]
+    assert "numpy" in manifest["versions"]
+    assert manifest["tis_sim"]["version"] == manifest["versions"]["tis-sim"] == sim.__version__
     for png in ("stages.png", "specialist_minutes.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
 

@@ -127,19 +127,3 @@ def test_labels_that_clash_with_summary_keys_are_refused(tmp_path):
 def test_loading_a_missing_folder_is_an_error_not_an_empty_result(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_summaries(tmp_path / "typo")
-
-
-def test_resuming_runs_of_another_git_commit_warns(tmp_path, capsys):
-    """Same runs but another model version: resume, and say that --fresh would rerun all."""
-    import json
-
-    specs = tiny_specs(ftes=(0.5,), replicates=2)
-    execute(specs, tmp_path, backend="serial", progress=False)
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
-    manifest["git_commit"] = "0" * 40
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    capsys.readouterr()
-    report = execute(specs, tmp_path, backend="serial", progress=False)
-    assert report.skipped == 2 and report.ran == 0
-    err = capsys.readouterr().err
-    assert "0" * 40 in err and "--fresh" in err

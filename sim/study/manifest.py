@@ -1,4 +1,4 @@
-"""Run manifests (parameters, seeds, versions, git commit, times) and atomic file writes.
+"""Run manifests (parameters, seeds, versions, provenance, times) and atomic file writes.
 
 A file is written to a temporary name in the same folder and renamed into place, so an
 interrupted run never leaves a half-written result where a complete one was expected.
@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -18,7 +17,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("tis-sim", "mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow",
+from sim.study.provenance import package_version, provenance
+
+#: Packages whose versions a manifest records (tis-sim's own comes from its provenance).
+PACKAGES = ("mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow",
             "matplotlib", "solara", "dask", "distributed", "SALib")
 
 
@@ -37,8 +39,8 @@ def now() -> str:
 
 
 def versions() -> dict[str, str]:
-    """Installed versions of the packages results depend on."""
-    out = {"python": platform.python_version()}
+    """Installed versions of the packages results depend on (tis-sim: the imported copy)."""
+    out = {"python": platform.python_version(), "tis-sim": package_version()}
     for name in PACKAGES:
         try:
             out[name] = metadata.version(name)
@@ -47,23 +49,14 @@ def versions() -> dict[str, str]:
     return out
 
 
-def git_commit(root: Path | None = None) -> str:
-    """The checkout's commit (with ``-dirty`` when files changed), or 'unknown'."""
-    root = root or Path(__file__).resolve().parent.parent
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                             text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, capture_output=True, text=True, timeout=10).stdout
-        return rev + ("-dirty" if dirty.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
 def manifest(**fields: Any) -> dict[str, Any]:
-    """A manifest: the given fields plus versions, git commit, command line and host."""
-    return {**fields, "versions": versions(), "git_commit": git_commit(),
-            "command": sys.argv, "platform": platform.platform()}
+    """A manifest: the given fields plus tis-sim's provenance, versions, command line, host.
+
+    ``tis_sim`` is :func:`sim.study.provenance.provenance`: version, install origin (PEP
+    610), package location and, only when run from tis-sim's own checkout, its git commit.
+    """
+    return {**fields, "tis_sim": provenance(), "versions": versions(), "command": sys.argv,
+            "platform": platform.platform()}
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:

@@ -30,8 +30,9 @@ from typing import Any
 from tqdm import tqdm
 
 from sim.study.backends import default_workers, run_all
-from sim.study.manifest import git_commit, now, write_json
 from sim.study.manifest import manifest as make_manifest
+from sim.study.manifest import now, write_json
+from sim.study.provenance import resume_warning, source_commit
 from sim.study.runspec import Outcome, RunSpec, check_labels, check_specs, specs_hash
 from sim.study.storage import (
     MANIFEST,
@@ -98,12 +99,11 @@ def _check_resumable(out_dir: Path, digest: str) -> None:
             f"{out_dir} holds results of different runs (the experiment file or its "
             "parameters, seeds, horizon or replicates changed); rerun with --fresh to "
             "discard them, or choose another folder with --out")
-    # Same runs, maybe another model: say so (not an error: a docs-only commit is harmless).
-    before, current = old.get("git_commit"), git_commit()
-    if before and before != current:
-        print(f"warning: {out_dir} holds runs made at git commit {before}; this is "
-              f"{current}. If the model changed, rerun with --fresh so that every run "
-              "comes from one version.", file=sys.stderr)
+    # Same runs, maybe another tis-sim (version or source commit): say so, not an error
+    # (a docs-only commit is harmless). The user's own repository plays no part.
+    note = resume_warning(old)
+    if note:
+        print(f"warning: {out_dir} {note}", file=sys.stderr)
 
 
 def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
@@ -197,7 +197,8 @@ def _start_manifest(out_dir: Path, digest: str, specs: list[RunSpec], backend: s
         seeds={"first": specs[0].seed if specs else None,
                "distinct": len({s.seed for s in specs})},
     )
-    meta["sessions"].append({"started": now(), "git_commit": meta.get("git_commit"),
+    meta["sessions"].append({"started": now(), "tis_sim": meta["tis_sim"]["version"],
+                             "source_commit": source_commit(meta["tis_sim"]),
                              "backend": backend, "scheduler": scheduler,
                              "workers": workers or (default_workers()
                                                     if backend != "serial" else 1)})

@@ -17,6 +17,7 @@ from sim.params import PARAMS
 from sim.study.design import column
 from sim.study.experiment import Experiment, parse_experiment
 from sim.study.manifest import atomic_write
+from sim.study.provenance import describe
 from sim.study.runner import load_daily, load_failures, load_summaries, read_manifest
 from sim.sweep import plots
 from sim.sweep.analysis import band, cell_stats, fmt, md_table, select
@@ -40,7 +41,7 @@ OUTPUT_ENTRIES = [
     ("summary.parquet", "one row per finished run (Parquet)"),
     ("parts", "Parquet datasets summary/, daily/, failures/ (one table each)"),
     ("design.csv", "the design points"),
-    ("manifest.json", "experiment text, parameters, seeds, versions, git commit, times"),
+    ("manifest.json", "experiment text, parameters, seeds, tis-sim provenance, versions, times"),
     ("morris", "Morris screening runs (a sweep folder)"),
     ("sobol", "Sobol runs (a sweep folder)"),
 ]
@@ -80,7 +81,7 @@ def _header(exp: Experiment, man: dict, df: pd.DataFrame, failures: pd.DataFrame
         f"status: {man.get('status', '?')}",
         f"- master seed {exp.seed}; replicate r of every point runs on the same seed "
         "(common random numbers), so cells are compared replicate by replicate",
-        f"- git commit `{man.get('git_commit', '?')}`; started {man.get('started')}, "
+        f"- made by {describe(man.get('tis_sim') or {})}; started {man.get('started')}, "
         f"finished {man.get('finished')}",
         "- intervals are 95% t-intervals over replicates; `tables/cells.csv` has n, mean, "
         "sd, se and CI of every output in every cell", "",
