@@ -3,17 +3,17 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+EXTRAS := viz,dask,calibrate,analysis,dev
 
-.PHONY: install run test bench viz lint golden clean
+.PHONY: install run test test-oldest bench viz lint golden clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e ".[dev,analysis]"
-	# Solara front-end assets served from the local disk (no CDN needed offline).
-	$(PY) -m pip install -q --no-deps solara-assets==1.58.2
+	# The package (editable) with every extra, at the exact versions of constraints.txt.
+	$(PY) -m pip install -q -c constraints.txt -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -21,6 +21,17 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# The core at the oldest supported versions (the lower bounds of pyproject.toml), in a
+# separate venv; needs the package index. The extras' tests are left out.
+OLDEST := .venv-oldest
+test-oldest:
+	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install -q -c constraints-oldest.txt -e . pytest \
+		pytest-timeout hypothesis packaging
+	$(OLDEST)/bin/python -m pytest -q --ignore=tests/test_app.py \
+		--ignore=tests/test_e2e_browser.py --ignore=tests/test_sweep_dask.py \
+		--ignore=tests/test_wheel.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py && $(PY) benchmarks/bench_sweep.py
@@ -36,4 +47,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(OLDEST) .pytest_cache .ruff_cache

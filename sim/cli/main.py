@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import platform
 import sys
 from collections.abc import Sequence
 
 from sim.errors import UserError
+from sim.study.provenance import PACKAGE_DIR, package_version
 
 #: Modules that register subcommands, in the order shown by ``tis-sim --help``.
 COMMAND_MODULES = (
@@ -19,6 +21,7 @@ COMMAND_MODULES = (
     "sim.cli.sweep",
     "sim.cli.viz",
     "sim.cli.whatif",
+    "sim.cli.examples",
 )
 
 
@@ -28,7 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tis-sim",
         description="Agent-based simulation of classroom-technology diffusion through "
                     "technology integration specialists.",
+        epilog="Start from a shipped example: `tis-sim examples` lists them.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # also: --version unwrapped
     )
+    parser.add_argument("--version", action="version",
+                        version=f"tis-sim {package_version()} from {PACKAGE_DIR} "
+                                f"(Python {platform.python_version()})",
+                        help="show the version and where the package is imported from")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

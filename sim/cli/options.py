@@ -10,6 +10,7 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+from sim.errors import require_extra
 from sim.study.backends import BACKENDS, BackendError
 
 
@@ -46,10 +47,16 @@ def add_backend_options(p: argparse.ArgumentParser, *, fresh_help: str, out_help
 
 
 def backend_from_args(args: argparse.Namespace) -> str:
-    """The backend the options ask for: a scheduler address implies Dask."""
-    if args.backend is None:
-        return "dask" if args.scheduler else "local"
-    if args.scheduler and args.backend != "dask":
+    """The backend the options ask for: a scheduler address implies Dask.
+
+    Raises:
+        BackendError: ``--scheduler`` with a backend other than Dask.
+        MissingExtraError: Dask is asked for but the ``dask`` extra is not installed.
+    """
+    backend = args.backend or ("dask" if args.scheduler else "local")
+    if args.scheduler and backend != "dask":
         raise BackendError(f"--scheduler {args.scheduler!r} needs --backend dask "
                            f"(got --backend {args.backend})")
-    return args.backend
+    if backend == "dask":  # checked before any output folder is touched
+        require_extra("dask", "--backend dask", "distributed")
+    return backend

@@ -1,9 +1,10 @@
 """``tis-sim viz``: serve the browser page (``sim.app``) with Solara, offline.
 
-Everything the page needs is served by this process: Solara's front-end comes from the
-``solara-assets`` package (no CDN), and Solara's own calls home (version check, usage
-telemetry, the dev-mode check frame) are switched off, so the page works on a machine
-without internet and no request leaves the machine.
+It needs the ``viz`` extra (``pip install 'tis-sim[viz]'``); without it the command says
+so in one line. Everything the page needs is served by this process: Solara's front-end
+comes from the ``solara-assets`` package (no CDN), and Solara's own calls home (version
+check, usage telemetry, the dev-mode check frame) are switched off, so the page works on a
+machine without internet and no request leaves the machine.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import argparse
 import os
 import socket
 import warnings
+from importlib import metadata
 
-from sim.errors import UserError
+from sim.errors import UserError, require_extra
 
 #: Environment for Solara, set before it is imported (its settings read them at import).
 OFFLINE_ENV = {
@@ -37,6 +39,14 @@ def check_port(host: str, port: int) -> None:
                         "choose another --port (0 picks a free one) or a local --host") from None
 
 
+def _has_distribution(name: str) -> bool:
+    try:
+        metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
 def solara_args(host: str, port: int) -> list[str]:
     """Arguments of ``solara run`` for an offline production server."""
     return [
@@ -49,9 +59,13 @@ def solara_args(host: str, port: int) -> list[str]:
 
 
 def _viz(args: argparse.Namespace) -> int:
-    check_port(args.host, args.port)
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
+    require_extra("viz", "tis-sim viz", "solara", "ipyvuetify", "PIL")
+    check_port(args.host, args.port)
+    if not _has_distribution("solara-assets"):
+        print("tis-sim viz: note: solara-assets is not installed, so the page loads its "
+              "front-end from the internet; install the 'viz' extra to serve it locally")
     # Imported late: Solara reads the environment above when first imported.
     import solara.server.settings
     from solara.__main__ import cli
@@ -71,7 +85,8 @@ def _viz(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``viz`` subcommand."""
-    p = sub.add_parser("viz", help="serve the interactive browser page (offline)",
+    p = sub.add_parser("viz", help="serve the interactive browser page (offline; needs the "
+                                   "viz extra)",
                        description="Serve the interactive page: watch the district, change a "
                                    "policy, see the spread. Open the printed address in a "
                                    "browser; stop with Ctrl+C.")

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from sim.errors import UserError
+from sim.errors import UserError, require_extra
 from sim.study.runspec import Outcome, RunSpec, failed, run_spec
 
 BACKENDS = ("local", "serial", "dask")
@@ -64,6 +64,7 @@ def run_all(specs: Sequence[RunSpec], backend: str = "local", scheduler: str | N
         return (run_spec(s) for s in specs)
     if backend == "local":
         return _local(specs, workers or default_workers())
+    require_extra("dask", "--backend dask", "distributed")
     return _dask(specs, scheduler or "local", workers)
 
 
