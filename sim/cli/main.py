@@ -11,6 +11,7 @@ import importlib
 import platform
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from sim.errors import UserError
 from sim.study.provenance import PACKAGE_DIR, package_version
@@ -25,9 +26,21 @@ COMMAND_MODULES = (
 )
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (no usage block), exit status 2.
+
+    Subcommand parsers inherit the class, so ``tis-sim run --days abc`` names its own
+    command: ``tis-sim run: error: argument --days: invalid int value: 'abc' (see ...)``.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``PROG: error: MESSAGE (see 'PROG --help')`` and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="tis-sim",
         description="Agent-based simulation of classroom-technology diffusion through "
                     "technology integration specialists.",
@@ -46,7 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tis-sim`` console script."""
-    args = build_parser().parse_args(argv)
+    args, extra = build_parser().parse_known_args(argv)
+    if extra:  # reported for the subcommand, whose options the user was typing
+        print(f"tis-sim {args.command}: error: unrecognized arguments: {' '.join(extra)} "
+              f"(see 'tis-sim {args.command} --help')", file=sys.stderr)
+        return 2
     try:
         return int(args.func(args) or 0)
     except (UserError, FileNotFoundError) as exc:
