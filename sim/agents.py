@@ -10,6 +10,8 @@ is no Mesa space, so ``agent.cell`` raises AttributeError saying why.
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,10 +40,28 @@ def _row_property(array: str, doc: str) -> property:
     return property(get, set_, doc=doc)
 
 
+class _IdCounters(weakref.WeakKeyDictionary):
+    """Mesa's per-model ``unique_id`` counters, holding each model weakly.
+
+    Mesa 3.3.1 keeps them in ``Agent._ids``, a class-level dict that holds every model
+    ever built, so no model is ever freed (mesa issue #3179, fixed upstream after 3.3.1).
+    Our agents count here instead: ids still start at 1 in each model, and a model is
+    freed like any object once nothing refers to it, however it was built (``simulate``,
+    a script, a notebook, the browser page).
+    """
+
+    def __getitem__(self, model: object) -> itertools.count:
+        counter = self.get(model)
+        if counter is None:
+            counter = self[model] = itertools.count(1)
+        return counter
+
+
 class _Node(FixedAgent):
     """An agent on a node of the staff network (``node`` is its row in the arrays)."""
 
     model: DiffusionModel
+    _ids = _IdCounters()  # read by mesa.Agent.__init__ as self._ids[model]
 
     def __init__(self, model: DiffusionModel, node: int, cell=None) -> None:
         super().__init__(model)

@@ -83,15 +83,3 @@ def test_network_is_seeded_from_the_run_seed():
     a, b = DiffusionModel(seed=4), DiffusionModel(seed=4)
     assert set(a.network.graph.edges) == set(b.network.graph.edges)
     assert set(a.network.graph.edges) != set(DiffusionModel(seed=5).network.graph.edges)
-
-
-def test_simulate_lets_mesa_forget_finished_models():
-    """Mesa 3.3.1 keeps every model in Agent._ids; simulate() drops its own entries."""
-    from mesa.agent import Agent
-
-    from sim.run import simulate
-
-    before = len(Agent._ids)
-    for seed in range(3):
-        simulate({"preset": "small_school"}, seed, 5, daily_every=0)
-    assert len(Agent._ids) == before

@@ -102,21 +102,6 @@ def test_a_folder_in_use_is_refused(tmp_path):
         execute(tiny_specs(replicates=1), tmp_path, backend="serial", progress=False)
 
 
-def test_runs_do_not_keep_their_models_alive():
-    """Mesa 3.3.1's Agent._ids holds every model; the worker function forgets its own."""
-    from mesa.agent import Agent
-
-    from sim.study.runspec import run_spec
-
-    ids = getattr(Agent, "_ids", None)
-    if ids is None:
-        pytest.skip("this Mesa version keeps no per-model id counters")
-    before = len(ids)
-    assert run_spec(tiny_specs(replicates=1)[0]).ok
-    assert not run_spec(failing_spec()).ok
-    assert len(ids) == before
-
-
 def test_labels_that_clash_with_summary_keys_are_refused(tmp_path):
     spec = dataclasses.replace(tiny_specs(replicates=1)[0], labels={"final_users_share": 1})
     with pytest.raises(ValueError, match="clash with result columns"):

@@ -64,7 +64,7 @@ def run_spec(spec: RunSpec) -> Outcome:
     """
     from sim.run import simulate  # imported here: workers pay for it once, on first use
 
-    # simulate() also lets Mesa forget the model afterwards, so workers' memory stays flat.
+    # The model is freed when simulate() returns (sim.agents), so workers stay flat.
     try:
         result = simulate(spec.params, spec.seed, spec.days, spec.changes, spec.daily_every)
     except Exception as exc:  # every model error is recorded, not raised
