@@ -1,4 +1,10 @@
-"""User errors: bad input that the CLI reports in one line, without a traceback."""
+"""Errors the command line reports in one line, without a traceback.
+
+``UserError``: caused by the user's input (parameters, files, names, options); exit status 2.
+``RunFailedError``: the input was fine but the work could not go on (no space left on the disk,
+every Dask worker lost); exit status 1. Both carry a message that names the file, key or
+value and says what to do; ``sim/cli/main.py`` prints it as one line.
+"""
 
 from __future__ import annotations
 
@@ -35,3 +41,10 @@ def require_extra(extra: str, feature: str, *modules: str) -> None:
             raise MissingExtraError(
                 f"{feature} needs the '{extra}' extra (module {missing!r} is not installed); "
                 f"install it with: pip install 'tis-sim[{extra}]'") from None
+
+
+class RunFailedError(Exception):
+    """The work stopped for a reason outside the input (disk full, workers lost).
+
+    Whatever was written before stays complete, so the same command can be run again.
+    """

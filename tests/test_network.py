@@ -232,7 +232,7 @@ def _error(tmp_path: Path, edges: str | None, nodes: str | None) -> NetworkFileE
 
 def test_error_missing_file(tmp_path):
     err = _error(tmp_path, None, GOOD_NODES)
-    assert "edges.csv" in str(err) and "file not found" in str(err)
+    assert "edges.csv" in str(err) and "does not exist" in str(err)
     assert err.line is None  # no line to point at
 
 

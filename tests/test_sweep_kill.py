@@ -93,6 +93,9 @@ def test_sigkill_then_rerun_gives_each_run_exactly_once(tmp_path, backend):
     assert not daily.duplicated(["run_id", "day"]).any()
     assert len(daily) == len(expected) * 4  # days 0, 20, 40, 60
     assert read_manifest(out)["status"] == "complete"
+    killed, resumed = read_manifest(out)["sessions"]  # the killed one is kept, marked
+    assert killed["status"] == "killed" and killed["ran"] <= len(partial)
+    assert resumed["status"] == "completed" and resumed["skipped"] == len(partial)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "summary.parquet"), final)
     pd.testing.assert_frame_equal(  # the dataset folder is the same table, killed or not
         pd.read_parquet(out / "parts" / "daily").sort_values(["run_id", "day"])

@@ -1,19 +1,24 @@
 """The ``tis-sim`` command line.
 
-Each subcommand lives in its own module exposing ``register(subparsers)``; user errors
-(bad parameters, files, configs) are printed as one line without a traceback, exit code 2.
+Each subcommand lives in its own module exposing ``register(subparsers)``. Errors are
+printed as one line without a traceback: user errors (bad parameters, files, names, options)
+with exit status 2, run failures (no space left, Dask workers lost) with exit status 1.
+Ctrl-C and SIGTERM stop a command the same way (exit status 130 and 143): what finished is
+written first, and the manifest records the session as interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import platform
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
-from sim.errors import UserError
+from sim.errors import RunFailedError, UserError
 from sim.study.provenance import PACKAGE_DIR, package_version
 
 #: Modules that register subcommands, in the order shown by ``tis-sim --help``.
@@ -57,6 +62,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a batch system ending the job, ``kill PID``): stop as on Ctrl-C."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while a command runs (main thread only)."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except (ValueError, OSError):  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tis-sim`` console script."""
     args, extra = build_parser().parse_known_args(argv)
@@ -65,14 +92,31 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"(see 'tis-sim {args.command} --help')", file=sys.stderr)
         return 2
     try:
-        return int(args.func(args) or 0)
+        with _sigterm_as_interrupt():
+            return int(args.func(args) or 0)
     except (UserError, FileNotFoundError) as exc:
-        print(f"tis-sim {args.command}: error: {exc}", file=sys.stderr)
+        print(f"tis-sim {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"tis-sim {args.command}: interrupted; results already written are kept",
-              file=sys.stderr)
-        return 130
+    except RunFailedError as exc:
+        print(f"tis-sim {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as exc:
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"tis-sim {args.command}: {what}; results already written are kept (run the "
+              "same command again to resume)", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
+
+
+def _one_line(exc: BaseException, limit: int = 2000) -> str:
+    """The message on one line (a value from a file may hold line breaks).
+
+    A huge value can make it longer than ``limit``: then its middle is cut (the end says
+    what is allowed).
+    """
+    text = " ".join(str(exc).splitlines())
+    if len(text) > limit:
+        text = f"{text[: limit // 2]} [...] {text[-limit // 2:]}"
+    return text
 
 
 if __name__ == "__main__":

@@ -1,17 +1,23 @@
-"""Command-line options shared by the commands that run many simulations.
+"""Command-line options shared by the commands that run simulations.
 
 ``tis-sim sweep``, ``tis-sim sensitivity`` and ``tis-sim whatif`` take the same backend
-options, defined once here so their names, help and checks never drift apart.
+options, and every command that runs the model takes ``--yes`` and ``--dry-run``; they are
+defined once here so their names, help and checks never drift apart.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from sim.errors import require_extra
-from sim.study.backends import BACKENDS, BackendError
+from sim.network import ignored_with_files
+from sim.study.backends import BACKENDS, DEFAULT_WORKER_TIMEOUT, BackendError, default_workers
+from sim.study.bounds import SOFT_CPU_HOURS, Work, check_work
+from sim.study.paths import check_out_dir
 
 
 def at_least(low: int) -> Callable[[str], int]:
@@ -30,8 +36,70 @@ def at_least(low: int) -> Callable[[str], int]:
     return parse
 
 
+def positive_seconds(text: str) -> float:
+    """An argparse type: a number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; expected a number of "
+                                         "seconds above 0")
+    return value
+
+
+def add_work_options(p: argparse.ArgumentParser) -> None:
+    """--yes and --dry-run: the soft limit on work, and checking without running."""
+    p.add_argument("--yes", action="store_true",
+                   help=f"run even when the estimated CPU time is above {SOFT_CPU_HOURS:g} "
+                        "CPU-hours (the soft limit)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="check the input and print the number of runs and the estimated "
+                        "CPU time; run nothing and write nothing")
+
+
+def _workers(args: argparse.Namespace) -> int | None:
+    """Workers the request will have (None: a Dask cluster's, unknown here)."""
+    if getattr(args, "backend", None) == "serial":
+        return 1
+    if getattr(args, "scheduler", None) is None:
+        return getattr(args, "workers", None) or default_workers()
+    return None
+
+
+def check_request(args: argparse.Namespace, work: Work) -> None:
+    """Refuse work over the soft limit unless --yes; print the estimate of large work."""
+    note = check_work(work, yes=args.yes, workers=_workers(args))
+    if note and not args.dry_run:
+        print(f"tis-sim {args.command}: {note}", file=sys.stderr)
+
+
+def dry_run_done(args: argparse.Namespace, work: Work) -> int:
+    """End a dry run whose checks all passed: say what would run (exit status 0)."""
+    print(f"dry run: {work.describe(_workers(args))}; nothing was run or written")
+    return 0
+
+
+def checked_out(args: argparse.Namespace, out: Path, option: str = "--out") -> Path:
+    """The output folder, checked (and created) before any work (looked at in a dry run)."""
+    return check_out_dir(out, option if args.out is not None else "results folder",
+                         create=not args.dry_run)
+
+
+def warn_ignored(args: argparse.Namespace, given: Mapping[str, Any], origin: str) -> None:
+    """Say once which of the given parameters a loaded network makes irrelevant."""
+    ignored = ignored_with_files(given)
+    if ignored:
+        shown = ", ".join(f"{k}={v!r}" for k, v in ignored.items())
+        print(f"tis-sim {args.command}: warning: {origin} loads the staff network from "
+              f"{given['nodes_file']} and {given['network_file']}, so {shown} "
+              f"{'has' if len(ignored) == 1 else 'have'} no effect (the files fix schools, "
+              "staff, specialists and ties; the manifest records the values used)",
+              file=sys.stderr)
+
+
 def add_backend_options(p: argparse.ArgumentParser, *, fresh_help: str, out_help: str) -> None:
-    """--backend, --scheduler, --workers, --fresh, --out and --quiet."""
+    """--backend, --scheduler, --workers, --worker-timeout, --fresh, --out and --quiet."""
     p.add_argument("--backend", choices=BACKENDS, default=None,
                    help="where runs execute: local = process pool over all cores (default),"
                         " serial = this process, dask = a Dask cluster (see --scheduler)")
@@ -41,6 +109,11 @@ def add_backend_options(p: argparse.ArgumentParser, *, fresh_help: str, out_help
     p.add_argument("--workers", type=at_least(1), metavar="N",
                    help="worker processes for the local pool or a Dask LocalCluster "
                         "(default: all cores)")
+    p.add_argument("--worker-timeout", type=positive_seconds, metavar="SECONDS",
+                   default=DEFAULT_WORKER_TIMEOUT,
+                   help="Dask: stop with an error when no worker has been connected for "
+                        "this long, at the start or mid-sweep (default: %(default)g; "
+                        "finished runs are kept, so rerun once workers are back)")
     p.add_argument("--fresh", action="store_true", help=fresh_help)
     p.add_argument("--out", type=Path, metavar="DIR", help=out_help)
     p.add_argument("--quiet", action="store_true", help="no progress bar")

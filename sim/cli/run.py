@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import tomllib
 from pathlib import Path
 from typing import Any
 
+from sim.cli.options import (
+    add_work_options,
+    check_request,
+    checked_out,
+    dry_run_done,
+    warn_ignored,
+)
 from sim.dynamics.submodels import DAYS_PER_YEAR
 from sim.errors import UserError
+from sim.network import district_used
 from sim.params import PARAMS, PRESETS, parse_assignment, resolve
-
-
-def load_param_file(path: Path) -> dict[str, Any]:
-    """Parameters from a TOML file (a flat table of name = value, or a [params] table)."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"parameter file {str(path)!r} does not exist")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: not valid TOML: {exc}") from exc
-    return dict(data.get("params", data))
+from sim.params.config import load_param_file
+from sim.study.bounds import Work, check_limit, teachers_of
 
 
 def add_param_options(parser: argparse.ArgumentParser) -> None:
@@ -44,14 +42,44 @@ def params_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
+def seed_type(text: str) -> int:
+    """An argparse type: a non-negative integer seed below 2**63."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; expected a non-negative "
+                                         "integer below 2**63")
+    return value
+
+
 def _run(args: argparse.Namespace) -> int:
+    from sim.model import DiffusionModel
     from sim.single.run import run_single
 
     overrides = params_from_args(args)
     days = args.days if args.days is not None else args.years * DAYS_PER_YEAR
     if days < 1:
         raise UserError(f"--days/--years: {days} days is not allowed; expected at least 1")
-    summary = run_single(overrides, args.seed, days, args.out, preset=args.preset)
+    check_limit("days", days, "--days/--years")
+    warn_ignored(args, {**PRESETS[args.preset], **overrides}, "this run")
+    work = Work.of([(teachers_of(overrides, args.preset), days, 1)])
+    check_request(args, work)
+    if args.dry_run:  # build the model (a few ms; reads network files), run nothing
+        model = DiffusionModel(seed=args.seed, preset=args.preset, **overrides)
+        district = district_used(model.p, model.network)
+        print("district: " + ", ".join(f"{k} {v}" for k, v in district.items()))
+        return dry_run_done(args, work)
+    existed = args.out.exists()
+    checked_out(args, args.out)
+    try:
+        summary = run_single(overrides, args.seed, days, args.out, preset=args.preset)
+    except BaseException:
+        if not existed:  # made by the check above: leave no empty folder behind
+            with contextlib.suppress(OSError):
+                args.out.rmdir()
+        raise
     keys = ("final_users_share", "final_integrated_share", "independent_user_share",
             "days_to_25", "days_to_50", "innovations", "unreachable_share",
             "never_reached_share", "time_troubleshooting", "time_coaching", "wall_seconds")
@@ -86,11 +114,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "default district) and write daily.csv, summary.json, "
                                    "manifest.json and two figures to --out.")
     add_param_options(p)
-    p.add_argument("--seed", type=int, default=1, help="integer seed (default: %(default)s)")
+    p.add_argument("--seed", type=seed_type, default=1,
+                   help="integer seed (default: %(default)s)")
     p.add_argument("--years", type=int, default=3, help="school years of 180 days (default: 3)")
     p.add_argument("--days", type=int, help="school days (overrides --years)")
     p.add_argument("--out", type=Path, default=Path("results/run"),
                    help="output folder (default: %(default)s)")
+    add_work_options(p)
     p.set_defaults(func=_run)
     q = sub.add_parser("params", help="list every parameter with default, range and help")
     q.add_argument("--json", action="store_true", help="machine-readable output")

@@ -6,7 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli.options import add_backend_options, backend_from_args
+from sim.cli.options import (
+    add_backend_options,
+    add_work_options,
+    backend_from_args,
+    check_request,
+    checked_out,
+    dry_run_done,
+    warn_ignored,
+)
 from sim.study.runner import ExecuteReport
 
 EXAMPLES = """examples:
@@ -49,18 +57,27 @@ def print_report(report: ExecuteReport) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from sim.study.design import work
     from sim.study.experiment import load_experiment
     from sim.sweep.report import OUTPUT_ENTRIES, clear_report, write_report
-    from sim.sweep.run import default_out, run_experiment
+    from sim.sweep.run import check_experiment, default_out, given_parameters, run_experiment
 
     exp = load_experiment(args.file)
     out = args.out or default_out(exp)
     backend = backend_from_args(args)
+    warn_ignored(args, given_parameters(exp), str(args.file))
+    size = work(exp)
+    check_request(args, size)
+    specs = check_experiment(exp)
+    checked_out(args, out)
+    if args.dry_run:
+        return dry_run_done(args, size)
     if args.fresh:
         clear_report(out)
     report = run_experiment(exp, out, backend=backend, scheduler=args.scheduler,
                             workers=args.workers, fresh=args.fresh,
-                            progress=not args.quiet)
+                            progress=not args.quiet, worker_timeout=args.worker_timeout,
+                            specs=specs)
     print_report(report)
     if not args.no_report:
         write_report(out)
@@ -71,16 +88,23 @@ def _sweep(args: argparse.Namespace) -> int:
 def _sensitivity(args: argparse.Namespace) -> int:
     from sim.study.experiment import load_experiment
     from sim.sweep.report import OUTPUT_ENTRIES, clear_report
-    from sim.sweep.run import default_out
-    from sim.sweep.sensitivity import run_sensitivity
+    from sim.sweep.run import default_out, given_parameters
+    from sim.sweep.sensitivity import check_sensitivity, run_sensitivity
 
     exp = load_experiment(args.file)
     out = args.out or default_out(exp)
+    backend = backend_from_args(args)
+    warn_ignored(args, given_parameters(exp), str(args.file))
+    size = check_sensitivity(exp)
+    check_request(args, size)
+    checked_out(args, out)
+    if args.dry_run:
+        return dry_run_done(args, size)
     if args.fresh:
         clear_report(out)
-    reports = run_sensitivity(exp, out, backend=backend_from_args(args), scheduler=args.scheduler,
+    reports = run_sensitivity(exp, out, backend=backend, scheduler=args.scheduler,
                               workers=args.workers, fresh=args.fresh,
-                              progress=not args.quiet)
+                              progress=not args.quiet, worker_timeout=args.worker_timeout)
     for method, report in reports.items():
         print(f"[{method}] ", end="")
         print_report(report)
@@ -101,6 +125,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     add_backend_options(
         p, fresh_help="discard earlier results in the output folder and start over",
         out_help="output folder (default: results/<experiment name>)")
+    add_work_options(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -9,10 +9,22 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
-from sim.cli.options import add_backend_options, at_least, backend_from_args
+from sim.cli.options import (
+    add_backend_options,
+    add_work_options,
+    at_least,
+    backend_from_args,
+    check_request,
+    checked_out,
+    dry_run_done,
+    warn_ignored,
+)
+from sim.params import PRESETS
+from sim.study.bounds import Work
 from sim.whatif.run import default_out, run_study
-from sim.whatif.scenarios import load_study
+from sim.whatif.scenarios import Study, load_study
 
 EXAMPLES = """examples:
   tis-sim whatif experiments/policies.toml                   # all cores (local pool)
@@ -30,13 +42,19 @@ def _whatif(args: argparse.Namespace) -> int:
     study = load_study(args.file, **overrides)
     n_runs = len(study.scenarios) * study.replicates
     out = args.out or default_out(study, quick=bool(overrides))
+    backend = backend_from_args(args)  # as in `tis-sim sweep`
+    warn_ignored(args, _given(study), str(args.file))
+    size = Work.of([(sc.n_teachers, study.days, study.replicates) for sc in study.scenarios])
+    check_request(args, size)
+    checked_out(args, out)
     print(f"what-if study {study.name!r}: baseline + {len(study.scenarios) - 1} scenarios x "
           f"{study.replicates} replicates = {n_runs} runs of {study.days} days -> {out}/",
           file=sys.stderr)
-    backend = backend_from_args(args)  # as in `tis-sim sweep`
+    if args.dry_run:
+        return dry_run_done(args, size)
     report, analysis, paths = run_study(
         study, out, backend=backend, scheduler=args.scheduler, workers=args.workers,
-        fresh=args.fresh, progress=not args.quiet)
+        fresh=args.fresh, progress=not args.quiet, worker_timeout=args.worker_timeout)
     from sim.cli.sweep import print_report  # the same run summary as `sweep`
 
     print_report(report)
@@ -46,6 +64,17 @@ def _whatif(args: argparse.Namespace) -> int:
               "run the same command again to retry them", file=sys.stderr)
         return 1
     return 0
+
+
+def _given(study: Study) -> dict[str, Any]:
+    """Parameters the study sets: the baseline's, then what each scenario changes."""
+    base = dict(study.baseline.params)
+    given = {**PRESETS[base.pop("preset", "default")], **base}
+    for sc in study.scenarios[1:]:
+        for changes in ({k: v for k, v in sc.params.items() if k != "preset"},
+                        *(c for _, c in sc.changes)):
+            given.update({k: v for k, v in changes.items() if base.get(k) != v})
+    return given
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,4 +94,5 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="override the file's replicates (at least 2: intervals need them)")
     p.add_argument("--days", type=at_least(1), metavar="N",
                    help="override the file's horizon (school days)")
+    add_work_options(p)
     p.set_defaults(func=_whatif)

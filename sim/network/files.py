@@ -23,7 +23,9 @@ Rules:
 * Nodes are reordered so that teachers come first (in file order), then specialists (in file
   order); ``StaffNetwork.labels[node]`` is the node's id from the file.
 * Ties are undirected. A tie listed twice (in either direction) is kept once, silently.
-* Blank lines are skipped; a UTF-8 byte-order mark is accepted.
+* Blank lines are skipped; a UTF-8 byte-order mark is accepted. Files are read by the one
+  input reader (:mod:`sim.files`): a file in another encoding (UTF-16 as Excel writes
+  "Unicode text", Windows-1252, ...) is named with its likely encoding and how to convert it.
 
 Every problem raises :class:`NetworkFileError`, whose message names the file, the line
 (1-based, the header is line 1) and what is wrong.
@@ -32,13 +34,14 @@ Every problem raises :class:`NetworkFileError`, whose message names the file, th
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from sim.errors import UserError
+from sim.files import InputFileError, read_text
 from sim.network.staff import StaffNetwork
 
 NODE_COLUMNS = ("id", "school", "department", "role")
@@ -46,7 +49,7 @@ EDGE_COLUMNS = ("source", "target")
 ROLES = ("teacher", "specialist")
 
 
-class NetworkFileError(UserError, ValueError):
+class NetworkFileError(InputFileError):
     """A network or node file that cannot be read; the message says where and why.
 
     Attributes:
@@ -56,11 +59,7 @@ class NetworkFileError(UserError, ValueError):
     """
 
     def __init__(self, path: str | os.PathLike, line: int | None, problem: str) -> None:
-        self.path = str(path)
-        self.line = line
-        self.problem = problem
-        where = f"{self.path}, line {line}" if line is not None else self.path
-        super().__init__(f"{where}: {problem}")
+        super().__init__(path, problem, line)
 
 
 def load_network(
@@ -93,13 +92,12 @@ def load_network(
 
 def _rows(path: Path, expected: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     """The data rows of a CSV file as (line number, {column: stripped value})."""
+    what = "node table" if expected == NODE_COLUMNS else "edge list"
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise NetworkFileError(path, None, "file not found") from None
-    except OSError as err:  # a directory, no permission...
-        raise NetworkFileError(path, None, f"cannot open the file ({err.strerror})") from None
-    with handle:
+        text = read_text(path, what, "csv")
+    except InputFileError as exc:
+        raise NetworkFileError(exc.path, exc.line, exc.problem) from None
+    with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle)
         try:
             header = _next_nonblank(reader)
@@ -111,7 +109,8 @@ def _rows(path: Path, expected: tuple[str, ...]) -> Iterator[tuple[int, dict[str
             if missing:
                 raise NetworkFileError(
                     path, reader.line_num,
-                    f"header {','.join(header)!r} lacks column(s) {', '.join(missing)}; "
+                    f"header {_short(','.join(header))!r} lacks column(s) "
+                    f"{', '.join(missing)}; "
                     f"expected the columns {','.join(expected)}",
                 )
             repeated = sorted({c for c in names if names.count(c) > 1 and c in expected})
@@ -127,11 +126,13 @@ def _rows(path: Path, expected: tuple[str, ...]) -> Iterator[tuple[int, dict[str
                         f"expected {len(names)} fields ({','.join(names)}), found {len(row)}",
                     )
                 yield reader.line_num, {c: row[i].strip() for c, i in where.items()}
-        except UnicodeDecodeError:
-            raise NetworkFileError(path, reader.line_num + 1,
-                                   "not UTF-8 text (is this a CSV file?)") from None
         except csv.Error as err:
             raise NetworkFileError(path, reader.line_num, f"malformed CSV ({err})") from None
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters for a message."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _next_nonblank(reader: Iterator[list[str]]) -> list[str] | None:

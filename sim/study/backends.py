@@ -4,10 +4,17 @@ Every backend is a generator that takes run specs and yields one :class:`Outcome
 as runs finish (in completion order). Seeds are already inside the specs, so the backend
 cannot change any result: only the order in which results arrive. At most a few runs per
 worker are in flight at once, so memory stays flat however long the sweep.
+
+On Dask the loop never blocks for long: it looks for finished runs and at the connected
+workers every :data:`POLL_SECONDS`, so Ctrl-C stops it at once (its futures are cancelled),
+and a cluster without workers for ``worker_timeout`` seconds (all died, or none came)
+ends the sweep with :class:`WorkersLostError`; finished runs are kept for a rerun.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import multiprocessing as mp
 import os
 import signal
@@ -15,21 +22,39 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
-from sim.errors import UserError, require_extra
+from sim.errors import RunFailedError, UserError, require_extra
 from sim.study.runspec import Outcome, RunSpec, failed, run_spec
 
 BACKENDS = ("local", "serial", "dask")
 #: Runs kept in flight per worker: enough to hide the hand-over latency, few enough that
 #: an interrupted sweep wastes little work and memory stays flat.
 IN_FLIGHT_PER_WORKER = 3
+#: Seconds a Dask sweep waits without any connected worker before it stops (a few
+#: minutes: long enough for a worker to restart or a batch job to start).
+DEFAULT_WORKER_TIMEOUT = 180.0
+#: How often the Dask loop looks for finished runs and at the workers (seconds).
+POLL_SECONDS = 0.25
+#: Longest wait for the scheduler's answer about its workers before it counts as gone.
+ASK_SECONDS = 5.0
+#: First wait for a finished run's result; doubled for each retry of the same run (a large
+#: result on a slow network), and never past the worker timeout once no worker is left.
+FETCH_SECONDS = 2.0
+
+#: Called with ``{"workers": n}`` whenever the number of connected workers changes.
+StatusCallback = Callable[[dict[str, Any]], None]
 
 
 class BackendError(UserError):
     """A backend option that cannot work (unknown name, unreachable scheduler, ...)."""
+
+
+class WorkersLostError(RunFailedError):
+    """No Dask worker (or no scheduler) was connected for longer than the timeout."""
 
 
 def default_workers() -> int:
@@ -41,7 +66,9 @@ def default_workers() -> int:
 
 
 def run_all(specs: Sequence[RunSpec], backend: str = "local", scheduler: str | None = None,
-            workers: int | None = None) -> Iterator[Outcome]:
+            workers: int | None = None, *,
+            worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
+            on_status: StatusCallback | None = None) -> Iterator[Outcome]:
     """Yield one Outcome per spec from the chosen backend.
 
     Args:
@@ -51,6 +78,14 @@ def run_all(specs: Sequence[RunSpec], backend: str = "local", scheduler: str | N
             start a LocalCluster on this machine.
         workers: worker processes for ``local`` and for a Dask LocalCluster (default: all
             cores).
+        worker_timeout: for ``dask``: seconds without any connected worker (at the start
+            or later) after which :class:`WorkersLostError` is raised.
+        on_status: called with ``{"workers": n}`` when the number of workers changes
+            (progress bars show it).
+
+    Raises:
+        BackendError: an option that cannot work (checked before any run).
+        WorkersLostError: Dask only; see ``worker_timeout``.
     """
     if backend not in BACKENDS:
         raise BackendError(f"backend {backend!r} is not allowed; expected one of "
@@ -60,12 +95,19 @@ def run_all(specs: Sequence[RunSpec], backend: str = "local", scheduler: str | N
     if scheduler and backend != "dask":
         raise BackendError(f"--scheduler {scheduler!r} needs --backend dask "
                            f"(got --backend {backend})")
+    if not worker_timeout > 0:
+        raise BackendError(f"--worker-timeout: {worker_timeout!r} is not allowed; expected "
+                           "a number of seconds above 0")
+    report = on_status or (lambda status: None)
     if backend == "serial":
+        report({"workers": 1})
         return (run_spec(s) for s in specs)
     if backend == "local":
-        return _local(specs, workers or default_workers())
+        n = workers or default_workers()
+        report({"workers": n})
+        return _local(specs, n)
     require_extra("dask", "--backend dask", "distributed")
-    return _dask(specs, scheduler or "local", workers)
+    return _dask(specs, scheduler or "local", workers, worker_timeout, report)
 
 
 def _worker_init(parent: int) -> None:
@@ -134,52 +176,172 @@ def _check_reachable(address: str) -> None:
                            f"there ({exc.strerror or exc})") from exc
 
 
-def _dask(specs: Sequence[RunSpec], scheduler: str, workers: int | None) -> Iterator[Outcome]:
-    """Runs as Dask tasks on an existing cluster or on a LocalCluster started here."""
-    from dask.distributed import Client, LocalCluster, as_completed
+class _Watch:
+    """The connected workers of a Dask cluster, and how long there have been none."""
 
-    cluster = None
+    def __init__(self, client: Any, address: str, timeout: float,
+                 report: StatusCallback) -> None:
+        self.client, self.address, self.timeout, self.report = client, address, timeout, report
+        self.workers, self.threads = -1, 0
+        self.none_since: float | None = None
+        self.next_look = 0.0
+
+    def fetch_seconds(self, attempt: int) -> float:
+        """How long to wait for a result: doubling per attempt, within the worker timeout."""
+        wait = min(FETCH_SECONDS * 2**attempt, 120.0)
+        if self.none_since is not None:
+            wait = min(wait, max(0.1, self.timeout - (time.monotonic() - self.none_since)))
+        return wait
+
+    def look(self) -> int:
+        """Ask the scheduler (at most every second); raise after ``timeout`` without workers."""
+        now = time.monotonic()
+        if now < self.next_look:
+            return self.workers
+        self.next_look = now + 1.0
+        try:
+            info = self.client.sync(self.client.scheduler.identity, n_workers=0,
+                                    callback_timeout=ASK_SECONDS)
+            workers, threads, reached = int(info["n_workers"]), int(info["total_threads"]), True
+        except Exception:  # scheduler gone or not answering: no worker can be reached
+            workers, threads, reached = 0, 0, False
+        if workers != self.workers:
+            self.report({"workers": workers})
+        self.workers, self.threads = workers, threads
+        if workers:
+            self.none_since = None
+        elif self.none_since is None:
+            self.none_since = now
+        elif now - self.none_since > self.timeout:
+            what = ("no Dask worker connected" if reached
+                    else "the Dask scheduler did not answer")
+            raise WorkersLostError(
+                f"--scheduler {self.address}: {what} for {self.timeout:g} s (--worker-timeout);"
+                " finished runs are kept: start workers (`dask worker ADDRESS`) and run the "
+                "same command again to resume")
+        return workers
+
+
+def _connect(scheduler: str, workers: int | None) -> tuple[Any, Any]:
+    """A client of the cluster at ``scheduler`` (and the LocalCluster it started, or None)."""
+    from dask.distributed import Client, LocalCluster
+
     if scheduler == "local":
         cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
                                processes=True, dashboard_address=None)
-        client = Client(cluster)
-    else:
-        _check_reachable(scheduler)
-        try:
-            client = Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise BackendError(f"--scheduler {scheduler!r}: cannot connect to a Dask "
-                               f"scheduler there ({exc})") from exc
+        return Client(cluster), cluster
+    _check_reachable(scheduler)
     try:
-        try:
-            client.wait_for_workers(1, timeout=120)
-        except TimeoutError as exc:
-            raise BackendError(f"--scheduler {scheduler!r}: no Dask worker joined within "
-                               "120 s; start one with `dask worker ADDRESS`") from exc
-        threads = sum(client.nthreads().values())
-        queue = deque(specs)
-        pending: dict[object, RunSpec] = {}
-        stream = as_completed()
+        return Client(scheduler, timeout="20s"), None
+    except (OSError, TimeoutError) as exc:
+        raise BackendError(f"--scheduler {scheduler!r}: cannot connect to a Dask scheduler "
+                           f"there ({exc})") from exc
 
-        def submit() -> None:
-            spec = queue.popleft()
-            future = client.submit(run_spec, spec, pure=False)
-            pending[future] = spec
-            stream.add(future)
 
-        for _ in range(min(len(queue), IN_FLIGHT_PER_WORKER * max(threads, 1))):
-            submit()
-        for future in stream:
-            spec = pending.pop(future)
-            try:
-                outcome = future.result()
-            except Exception as exc:  # KilledWorker, lost connection, ...
-                outcome = failed(spec, f"{type(exc).__name__}: {exc}")
-            future.release()
-            if queue:
-                submit()
-            yield outcome
+class _AbandonedFetch(logging.Filter):
+    """Drop asyncio's report of a fetch of results that Dask abandoned.
+
+    When a result's worker dies before we fetch it, Dask's fetch task ends in ``AllExit``
+    and asyncio reports it whenever the task is collected, so the filter stays on.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return type(exc).__name__ != "AllExit"
+
+
+_ABANDONED = _AbandonedFetch()
+
+
+@contextlib.contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """Keep Dask's own log lines (lost workers, reconnects) off the terminal.
+
+    The sweep says what matters in one line (:class:`WorkersLostError`). Dask sets levels
+    on several of its loggers, so each is quietened and restored.
+    """
+    logging.getLogger("asyncio").addFilter(_ABANDONED)  # once: filters are a set
+    names = ["distributed", *(n for n in logging.root.manager.loggerDict
+                              if n.startswith("distributed."))]
+    levels = {n: logging.getLogger(n).level for n in names}
+    for name in names:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        yield
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def _dask(specs: Sequence[RunSpec], scheduler: str, workers: int | None, timeout: float,
+          report: StatusCallback) -> Iterator[Outcome]:
+    """Runs as Dask tasks on an existing cluster or on a LocalCluster started here.
+
+    Nothing here blocks for long: finished runs are collected without waiting, a result
+    whose worker died before it was fetched is left for Dask to compute again (fetching
+    it waits at most :meth:`_Watch.fetch_seconds`), and the workers are looked at every
+    second.
+    """
+    from dask.distributed import as_completed
+
+    client = cluster = None
+    pending: dict[Any, RunSpec] = {}
+    attempts: dict[Any, int] = {}
+    with _quiet_dask():
+        try:
+            client, cluster = _connect(scheduler, workers)
+            watch = _Watch(client, scheduler, timeout, report)
+            while not watch.look():  # wait for the first worker, at most `timeout` seconds
+                time.sleep(POLL_SECONDS)
+            queue = deque(specs)
+            stream = as_completed()
+            while queue or pending:
+                while queue and len(pending) < IN_FLIGHT_PER_WORKER * max(watch.threads, 1):
+                    spec = queue.popleft()
+                    future = client.submit(run_spec, spec, pure=False)
+                    pending[future] = spec
+                    stream.add(future)
+                watch.look()
+                batch = stream.next_batch(block=False)
+                if not batch:
+                    time.sleep(POLL_SECONDS)  # Ctrl-C lands here, within a fraction of a second
+                for future in batch:
+                    tries = attempts.get(future, 0)
+                    outcome = _collect(future, pending[future], scheduler,
+                                       watch.fetch_seconds(tries))
+                    if outcome is None:  # its worker died first: Dask computes it again
+                        attempts[future] = tries + 1
+                        stream.add(future)
+                        continue
+                    del pending[future]
+                    attempts.pop(future, None)
+                    future.release()
+                    yield outcome
+        finally:
+            # Also on Ctrl-C, a lost cluster or an error: nothing is left running for us.
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    if pending:
+                        client.cancel(list(pending), force=True)
+                with contextlib.suppress(Exception):
+                    client.close(timeout=5)
+            if cluster is not None:
+                with contextlib.suppress(Exception):
+                    cluster.close(timeout=10)
+
+
+def _collect(future: Any, spec: RunSpec, scheduler: str, wait: float) -> Outcome | None:
+    """The outcome of a finished future, or None if it did not come within ``wait`` s.
+
+    None means that its worker died before the result was fetched: Dask computes it again.
+    """
+    if future.cancelled():  # not by us: the connection to the scheduler broke
+        raise WorkersLostError(f"--scheduler {scheduler}: lost the connection to the Dask "
+                               "scheduler; finished runs are kept: run the same command "
+                               "again to resume")
+    try:
+        return future.result(timeout=wait)
+    except TimeoutError:  # the result was on a worker that died before we fetched it
+        return None
+    except Exception as exc:  # KilledWorker (a run that kills workers), ...
+        return failed(spec, f"{type(exc).__name__}: {exc}")

@@ -14,6 +14,7 @@ compare two cells replicate by replicate (paired intervals).
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import replace
 from functools import lru_cache
 
@@ -24,6 +25,7 @@ from scipy import stats
 from sim.errors import UserError
 from sim.params import resolve
 from sim.rng import child_seeds, stream
+from sim.study.bounds import SIZE_PARAMS, Work, check_limit, teachers_of
 from sim.study.experiment import Dimension, Experiment, ExperimentFileError
 from sim.study.runspec import RunSpec
 
@@ -97,12 +99,77 @@ def points(exp: Experiment) -> pd.DataFrame:
     return pd.DataFrame({d.name: to_values(d, u[:, j]) for j, d in enumerate(exp.dims)})
 
 
+def check_design(exp: Experiment) -> None:
+    """Refuse designs that cannot say anything, before any point is drawn.
+
+    A sampled design (or a sensitivity analysis) needs every swept factor to vary; Sobol
+    second-order indices need two factors; a truncated normal needs some of its mass
+    inside its range (else every draw sits on the bound).
+
+    Raises:
+        ExperimentFileError: naming the file and the key.
+    """
+    for d in exp.dims if exp.sampler != "grid" or exp.sensitivity else ():
+        if d.values is not None and len(d.values) < 2:
+            raise ExperimentFileError(f"{exp.where('sweep.' + d.name)} has one value, so a "
+                                      "sampled design cannot vary it; move it to [fixed]")
+        if d.distribution == "truncnormal":
+            mean, sd = d.options["mean"], d.options["sd"]
+            a, b = ((x - mean) / (sd * math.sqrt(2)) for x in (d.low, d.high))
+            if math.erf(b) - math.erf(a) < 2e-9:  # the normal's mass inside the range
+                raise ExperimentFileError(f"{exp.where('sweep.' + d.name)} the range holds "
+                                          f"almost none of a normal distribution of mean "
+                                          f"{mean} and sd {sd}")
+    pairs = exp.second_order if exp.sampler == "sobol" else \
+        exp.sensitivity.get("sobol_second_order", False)
+    if pairs and len(exp.dims) < 2:
+        raise ExperimentFileError(f"{exp.where('sweep')} Sobol second-order indices are about "
+                                  "pairs of parameters; sweep at least two, or set "
+                                  "second_order = false")
+
+
+def planned_points(exp: Experiment) -> int:
+    """How many design points the experiment has, counted without making them.
+
+    Raises:
+        ExperimentFileError: a degenerate design (:func:`check_design`).
+        WorkLimitError: more points, or points x replicates more runs, than the hard
+            limits of :mod:`sim.study.bounds` allow (checked before anything is allocated).
+    """
+    check_design(exp)
+    d = len(exp.dims)
+    n = {"grid": lambda: math.prod(len(dim.values) for dim in exp.dims),
+         "lhs": lambda: exp.samples,
+         "sobol": lambda: exp.samples * ((2 * d + 2) if exp.second_order else (d + 2)),
+         "morris": lambda: exp.samples * (d + 1)}[exp.sampler]()
+    check_limit("points", n, f"{exp.path}: the {exp.sampler} design")
+    check_limit("runs", n * exp.replicates, f"{exp.path}: {n:,} points x {exp.replicates:,} "
+                                            "replicates")
+    return n
+
+
+def work(exp: Experiment) -> Work:
+    """The experiment's size and estimated CPU time (district size per design point)."""
+    planned_points(exp)
+    pts = points(exp)
+    keys = [k for k in SIZE_PARAMS if k in pts.columns]
+    groups = pts.groupby(keys).size().items() if keys else [((), len(pts))]
+    out = []
+    for combo, count in groups:
+        values = dict(zip(keys, combo if isinstance(combo, tuple) else (combo,), strict=True))
+        teachers = teachers_of({**exp.fixed, **values}, exp.preset)
+        out.append((teachers, exp.days, int(count) * exp.replicates))
+    return Work.of(out)
+
+
 def run_specs(exp: Experiment) -> list[RunSpec]:
     """Every run of the experiment: design points x replicates, seeds drawn up front.
 
     Every point's full parameter set is validated first, so an impossible combination
     (e.g. free periods >= periods per day) fails before any run, naming the point.
+    The size is checked against the hard limits before the points are made.
     """
+    planned_points(exp)
     pts = points(exp)
     seeds = child_seeds(exp.seed, exp.replicates)
     width = max(3, len(str(len(pts) - 1)))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +18,11 @@ from typing import Any
 
 from sim.dynamics.submodels import DAYS_PER_YEAR
 from sim.errors import UserError
+from sim.files import parse_toml, read_text
 from sim.params import PARAMS, PRESETS, ParamSpec
+from sim.study.bounds import over_limit
 from sim.study.dicts import SOURCE, toml_text
+from sim.study.paths import check_folder_name
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "loguniform", "triangular", "truncnormal")
@@ -143,9 +145,12 @@ def _param(path: Path, key: str, name: str) -> ParamSpec:
     return PARAMS[name]
 
 
-def _int(path: Path, key: str, value: Any, low: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+def _int(path: Path, key: str, value: Any, low: int, what: str, limit: str | None = None,
+         high: float = math.inf) -> int:  # limit: a hard limit of sim.study.bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise _err(path, key, f"{value!r} is not allowed; expected {what}")
+    if limit and (problem := over_limit(limit, value)):
+        raise _err(path, key, problem)
     return value
 
 
@@ -193,7 +198,7 @@ def _dimension(path: Path, name: str, table: Any, sampler: str) -> Dimension:
             raise _err(path, key, f"{extra[0]!r} is for sampled designs (lhs, sobol, morris);"
                                   " a grid splits the range into 'steps' values")
         steps = _int(path, f"{key}.steps", table.get("steps"), 2,
-                     "an integer of at least 2 (grid points across the range)")
+                     "an integer of at least 2 (grid points across the range)", "steps")
         values = [low + (high - low) * i / (steps - 1) for i in range(steps)]
         if spec.kind == "int":
             values = [round(v) for v in values]
@@ -245,9 +250,7 @@ def load_experiment(path: Path) -> Experiment:
         ExperimentFileError: naming the file, the key and what is allowed.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ExperimentFileError(f"experiment file {str(path)!r} does not exist")
-    return parse_experiment(path.read_text(), path)
+    return parse_experiment(read_text(path, "experiment file", error=ExperimentFileError), path)
 
 
 def parse_experiment(text: str, path: Path) -> Experiment:
@@ -257,10 +260,7 @@ def parse_experiment(text: str, path: Path) -> Experiment:
     it was run even if the file has changed since.
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ExperimentFileError(f"{path}: not valid TOML: {exc}") from None
+    data = parse_toml(text, path, ExperimentFileError)
     for k in data:
         if k not in TABLES:
             raise _err(path, k, f"unknown table{_suggest(k, list(TABLES))}; valid tables "
@@ -274,11 +274,11 @@ def parse_experiment(text: str, path: Path) -> Experiment:
     # (so `tis-sim sweep` on it runs that design, and ranges need no grid 'steps').
     sensitivity = _sensitivity(path, sens) if "sensitivity" in data else {}
     sampler = exp.get("sampler", sensitivity["methods"][0] if sensitivity else "grid")
-    if sampler not in SAMPLERS:
+    if not isinstance(sampler, str) or sampler not in SAMPLERS:
         raise _err(path, "experiment.sampler", f"{sampler!r} is not allowed; expected one "
                                                "of " + ", ".join(SAMPLERS))
     preset = exp.get("preset", "default")
-    if preset not in PRESETS:
+    if not isinstance(preset, str) or preset not in PRESETS:
         raise _err(path, "experiment.preset", f"{preset!r} is not allowed; expected one of "
                                               + ", ".join(sorted(PRESETS)))
     samples = None
@@ -290,16 +290,18 @@ def parse_experiment(text: str, path: Path) -> Experiment:
     else:
         implied = {"morris": sensitivity.get("morris_trajectories"),
                    "sobol": sensitivity.get("sobol_samples")}.get(sampler)
-        samples = _int(path, "experiment.samples", exp.get("samples", implied), 1,
+        samples = _int(path, "experiment.samples", exp.get("samples", implied),
+                       {"lhs": 1, "sobol": 2, "morris": 2}[sampler],
                        {"lhs": "an integer >= 1 (points drawn)",
-                        "sobol": "a power of two (base samples N; runs N*(D+2) points)",
-                        "morris": "an integer >= 2 (trajectories; D+1 points each)"}[sampler])
+                        "sobol": "a power of two >= 2 (base samples N; runs N*(D+2) points)",
+                        "morris": "an integer >= 2 (trajectories; D+1 points each)"}[sampler],
+                       "samples")
         if sampler == "sobol" and samples & (samples - 1):
             raise _err(path, "experiment.samples", f"{samples} is not allowed for sobol; "
                                                    "expected a power of two (16, 32, 64, ...)")
     levels = _int(path, "experiment.levels",
                   exp.get("levels", sensitivity.get("morris_levels", 4)), 2,
-                  "an even integer >= 2")
+                  "an even integer >= 2", "levels")
     if levels % 2:
         raise _err(path, "experiment.levels", f"{levels} is not allowed; expected an even "
                                               "integer >= 2 (Morris grid levels)")
@@ -310,11 +312,11 @@ def parse_experiment(text: str, path: Path) -> Experiment:
     if "days" in exp and "years" in exp:
         raise _err(path, "experiment", "give 'days' or 'years', not both")
     if "years" in exp:
-        days = _int(path, "experiment.years", exp["years"], 1, "an integer >= 1") \
-            * DAYS_PER_YEAR
+        years = _int(path, "experiment.years", exp["years"], 1, "an integer >= 1")
+        days = _int(path, "experiment.years", years * DAYS_PER_YEAR, 1, "", "days")
     else:
         days = _int(path, "experiment.days", exp.get("days", 3 * DAYS_PER_YEAR), 1,
-                    "an integer >= 1 (school days; 180 per year)")
+                    "an integer >= 1 (school days; 180 per year)", "days")
 
     fixed_table = data.get("fixed", {})
     if not isinstance(fixed_table, dict):
@@ -332,14 +334,17 @@ def parse_experiment(text: str, path: Path) -> Experiment:
         raise _err(path, "sweep", f"the {sampler} sampler needs at least one swept parameter")
 
     return Experiment(
-        path=path, text=text, name=str(exp.get("name", path.stem)),
+        path=path, text=text,
+        name=check_folder_name(exp.get("name", path.stem), f"{path}: [experiment] name"
+                               + ("" if "name" in exp else " (default: the file name)"),
+                               ExperimentFileError),
         description=str(exp.get("description", "")), preset=preset, fixed=fixed, dims=dims,
         sampler=sampler, samples=samples, levels=levels, second_order=second_order,
         replicates=_int(path, "experiment.replicates", exp.get("replicates", 1), 1,
-                        "an integer >= 1"),
+                        "an integer >= 1", "replicates"),
         days=days,
-        seed=_int(path, "experiment.seed", exp.get("seed"), 0,
-                  "a non-negative integer (the master seed; required)"),
+        seed=_int(path, "experiment.seed", exp.get("seed"), 0, "a non-negative integer "
+                  "below 2**63 (the master seed; required)", high=2**63 - 1),
         daily_every=_int(path, "keep.daily_every", keep.get("daily_every", 0), 0,
                          "an integer >= 0 (keep every k-th day; 0 keeps none)"),
         report=_report(path, report, dims), sensitivity=sensitivity,
@@ -385,12 +390,12 @@ def _sensitivity(path: Path, table: dict) -> dict[str, Any]:
             raise _err(path, "sensitivity.methods", f"{m!r} is not allowed; expected some of "
                                                     + ", ".join(METHODS))
     samples = _int(path, "sensitivity.sobol_samples", table.get("sobol_samples", 32), 2,
-                   "a power of two >= 2 (Sobol base samples N)")
+                   "a power of two >= 2 (Sobol base samples N)", "samples")
     if samples & (samples - 1):
         raise _err(path, "sensitivity.sobol_samples", f"{samples} is not allowed; expected "
                                                       "a power of two (16, 32, 64, ...)")
     levels = _int(path, "sensitivity.morris_levels", table.get("morris_levels", 4), 2,
-                  "an even integer >= 2")
+                  "an even integer >= 2", "levels")
     if levels % 2:
         raise _err(path, "sensitivity.morris_levels", f"{levels} is not allowed; expected "
                                                       "an even integer >= 2")
@@ -404,8 +409,9 @@ def _sensitivity(path: Path, table: dict) -> dict[str, Any]:
         if "outputs" in table else None,
         "morris_trajectories": _int(path, "sensitivity.morris_trajectories",
                                     table.get("morris_trajectories", 10), 2,
-                                    "an integer >= 2"),
+                                    "an integer >= 2", "samples"),
         "morris_levels": levels, "sobol_samples": samples, "sobol_second_order": second,
         "bootstrap": _int(path, "sensitivity.bootstrap", table.get("bootstrap", 1000), 10,
-                          "an integer >= 10 (bootstrap resamples for the intervals)"),
+                          "an integer >= 10 (bootstrap resamples for the intervals)",
+                          "bootstrap"),
     }

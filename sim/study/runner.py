@@ -19,7 +19,7 @@ from different experiments are never mixed; ``fresh=True`` starts over.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
@@ -29,11 +29,13 @@ from typing import Any
 
 from tqdm import tqdm
 
-from sim.study.backends import default_workers, run_all
-from sim.study.manifest import manifest as make_manifest
-from sim.study.manifest import now, write_json
-from sim.study.provenance import resume_warning, source_commit
+from sim.errors import RunFailedError, UserError
+from sim.study import sessions
+from sim.study.backends import DEFAULT_WORKER_TIMEOUT, default_workers, run_all
+from sim.study.paths import check_out_dir
+from sim.study.provenance import resume_warning
 from sim.study.runspec import Outcome, RunSpec, check_labels, check_specs, specs_hash
+from sim.study.sessions import read_manifest
 from sim.study.storage import (
     MANIFEST,
     ResultStore,
@@ -84,12 +86,6 @@ class ExecuteReport:
         return self.skipped + self.ran == self.total
 
 
-def read_manifest(out_dir: Path) -> dict[str, Any]:
-    """The folder's manifest, or an empty dict when there is none."""
-    path = Path(out_dir) / MANIFEST
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
 def _check_resumable(out_dir: Path, digest: str) -> None:
     if not has_results(out_dir):
         return
@@ -109,7 +105,8 @@ def _check_resumable(out_dir: Path, digest: str) -> None:
 def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
             scheduler: str | None = None, workers: int | None = None, fresh: bool = False,
             manifest: dict | None = None, progress: bool = True,
-            flush_seconds: float | None = None) -> ExecuteReport:
+            flush_seconds: float | None = None,
+            worker_timeout: float = DEFAULT_WORKER_TIMEOUT) -> ExecuteReport:
     """Run every spec not yet done in ``out_dir`` and write results as runs finish.
 
     Args:
@@ -125,6 +122,7 @@ def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
         progress: show a tqdm progress bar on stderr.
         flush_seconds: write finished runs at least this often (default
             :data:`FLUSH_SECONDS`).
+        worker_timeout: Dask: stop when no worker has been connected this long (seconds).
 
     Returns:
         An :class:`ExecuteReport`; failed runs are recorded, never raised.
@@ -132,11 +130,15 @@ def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
     Raises:
         StoreMismatchError: ``out_dir`` holds results of different specs (use fresh).
         ResultsInUseError: another sweep is writing to ``out_dir``.
+        OutputPathError: ``out_dir`` is a file or cannot be written.
+        RunFailedError: the session could not go on (no space left, Dask workers lost); what
+            finished is written and the manifest records the session as ``failed``.
+        KeyboardInterrupt: Ctrl-C; what finished is written (session ``interrupted``).
     """
     specs = list(specs)
     check_specs(specs)
     flush_seconds = FLUSH_SECONDS if flush_seconds is None else flush_seconds
-    out_dir = Path(out_dir)
+    out_dir = check_out_dir(out_dir, "results folder")
     digest = specs_hash(specs)
     report = ExecuteReport(total=len(specs), out_dir=out_dir)
     t0 = time.perf_counter()
@@ -148,16 +150,43 @@ def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
         done = done_ids(out_dir)
         todo = [s for s in specs if s.run_id not in done]
         report.skipped = len(specs) - len(todo)
-        meta = _start_manifest(out_dir, digest, specs, backend, scheduler, workers, manifest)
-        status = "interrupted"
-        # In a log file (CI, nohup) a line every 15 s, not ten a second.
-        bar = tqdm(total=len(specs), initial=report.skipped, unit="run", disable=not progress,
-                   dynamic_ncols=True, desc=out_dir.name or "sweep", smoothing=0.05,
-                   mininterval=0.1 if sys.stderr.isatty() else 15.0)
-        buffer: list[Outcome] = []
-        last_flush = time.monotonic()
-        try:
-            for outcome in run_all(todo, backend, scheduler, workers):
+        meta = sessions.start(out_dir, digest, specs, {
+            "backend": backend, "scheduler": scheduler,
+            "workers": workers or (default_workers() if backend != "serial" else 1)},
+            manifest)
+        _run_session(store, meta, todo, report, progress=progress, flush_seconds=flush_seconds,
+                     backend=(backend, scheduler, workers, worker_timeout))
+        report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _run_session(store: ResultStore, meta: dict[str, Any], todo: list[RunSpec],
+                 report: ExecuteReport, *, progress: bool, flush_seconds: float,
+                 backend: tuple) -> None:
+    """Run ``todo``, writing batches as they finish; always close the session's record.
+
+    The record ends completed, interrupted or failed; the first error is kept.
+    """
+    out_dir = store.out_dir
+    # In a log file (CI, nohup) a line every 15 s, not ten a second.
+    bar = tqdm(total=report.total, initial=report.skipped, unit="run", disable=not progress,
+               dynamic_ncols=True, desc=out_dir.name or "sweep", smoothing=0.05,
+               mininterval=0.1 if sys.stderr.isatty() else 15.0)
+    postfix: dict[str, Any] = {}
+
+    def status(update: dict[str, Any]) -> None:
+        postfix.update(update)
+        bar.set_postfix(postfix, refresh=False)
+
+    name, scheduler, workers, timeout = backend
+    buffer: list[Outcome] = []
+    last_flush = time.monotonic()
+    state, error, t0 = "interrupted", None, time.perf_counter()
+    try:
+        outcomes = run_all(todo, name, scheduler, workers, worker_timeout=timeout,
+                           on_status=status)
+        with contextlib.closing(outcomes):  # a Dask client is closed even on Ctrl-C
+            for outcome in outcomes:
                 check_labels(outcome)
                 buffer.append(outcome)
                 if outcome.ok:
@@ -165,53 +194,38 @@ def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
                 else:
                     report.failed += 1
                     report.failures.append((outcome.run_id, outcome.seed, outcome.error or ""))
+                    status({"failed": report.failed})
                 bar.update(1)
-                if report.failed:
-                    bar.set_postfix(failed=report.failed, refresh=False)
                 if len(buffer) >= FLUSH_RUNS or time.monotonic() - last_flush >= flush_seconds:
                     report.written += store.write(buffer)
                     buffer, last_flush = [], time.monotonic()
+                    sessions.progress(out_dir, meta, report.ran, report.failed)
             report.written += store.write(buffer)
             buffer = []
             report.written += store.write_summary_file()
-            status = "complete" if not report.failed else "finished with failures"
-        finally:
-            # Also on Ctrl-C or an error: whatever finished is kept.
+        state = "completed"
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        state, error = "failed", str(exc) if isinstance(exc, UserError | RunFailedError) \
+            else f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        # Also on Ctrl-C or an error: whatever finished is kept, and the session is closed.
+        bar.close()
+        clean, late = state == "completed", None
+        try:
             report.written += store.write(buffer)
-            bar.close()
-            report.seconds = time.perf_counter() - t0
-            _end_manifest(out_dir, meta, report, status)
+        except (RunFailedError, UserError) as exc:  # e.g. the disk filled up meanwhile
+            late = exc
+            if clean:
+                state, error = "failed", str(exc)
+        try:
+            sessions.finish(out_dir, meta, state=state, error=error, ran=report.ran,
+                            failed=report.failed, skipped=report.skipped,
+                            seconds=time.perf_counter() - t0, total=report.total)
             report.written.append(out_dir / MANIFEST)
-    return report
-
-
-def _start_manifest(out_dir: Path, digest: str, specs: list[RunSpec], backend: str,
-                    scheduler: str | None, workers: int | None,
-                    extra: dict | None) -> dict[str, Any]:
-    """Write the manifest before any run, keeping the history of earlier sessions."""
-    old = read_manifest(out_dir) if has_results(out_dir) else {}
-    meta = make_manifest(**(extra or {}))
-    meta.update(
-        spec_hash=digest, runs=len(specs), started=old.get("started", now()),
-        finished=None, status="running", sessions=old.get("sessions", []),
-        seeds={"first": specs[0].seed if specs else None,
-               "distinct": len({s.seed for s in specs})},
-    )
-    meta["sessions"].append({"started": now(), "tis_sim": meta["tis_sim"]["version"],
-                             "source_commit": source_commit(meta["tis_sim"]),
-                             "backend": backend, "scheduler": scheduler,
-                             "workers": workers or (default_workers()
-                                                    if backend != "serial" else 1)})
-    write_json(out_dir / MANIFEST, meta)
-    return meta
-
-
-def _end_manifest(out_dir: Path, meta: dict[str, Any], report: ExecuteReport,
-                  status: str) -> None:
-    done = len(done_ids(out_dir))
-    meta["sessions"][-1].update(finished=now(), ran=report.ran, failed=report.failed,
-                                skipped=report.skipped, seconds=round(report.seconds, 3),
-                                status=status)
-    meta.update(finished=now(), done=done, failed=len(load_failures(out_dir)),
-                status="complete" if done == report.total else status)
-    write_json(out_dir / MANIFEST, meta)
+        except (RunFailedError, UserError) as exc:
+            late = late or exc
+        if clean and late is not None:
+            raise late  # only when nothing else is on its way out

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
-from sim.params import resolve
+from sim.network import GENERATOR_PARAMS, district_used, ignored_with_files
+from sim.params import PRESETS, resolve
 from sim.rng import child_seeds
+from sim.study.backends import DEFAULT_WORKER_TIMEOUT
 from sim.study.design import check_outputs, design_seed, points, run_specs
 from sim.study.experiment import Experiment
 from sim.study.manifest import atomic_write
-from sim.study.runner import ExecuteReport, execute
+from sim.study.runner import ExecuteReport, RunSpec, execute
 
 DESIGN_FILE = "design.csv"
 
@@ -20,13 +23,29 @@ def default_out(exp: Experiment) -> Path:
     return Path("results") / exp.name
 
 
+def given_parameters(exp: Experiment) -> dict[str, Any]:
+    """The parameters the experiment sets: its preset's, fixed ones, and swept names."""
+    swept = {d.name: "(swept)" for d in exp.dims}
+    return {**PRESETS[exp.preset], **exp.fixed, **swept}
+
+
 def experiment_fields(exp: Experiment) -> dict:
-    """Manifest fields describing the experiment: file text, parameters, seeds."""
+    """Manifest fields describing the experiment: file text, parameters, seeds, district.
+
+    ``district`` is the district of the fixed parameters as actually simulated (counted
+    from the files for a loaded network); ``ignored_parameters`` are those a loaded network
+    makes irrelevant.
+    """
+    base = resolve(exp.preset, **exp.fixed)
+    loaded = bool(base["network_file"]) and "network_file" not in {d.name for d in exp.dims}
     return {
         "kind": "sweep", "experiment": exp.name, "description": exp.description,
         "experiment_file": str(exp.path), "experiment_text": exp.text,
         "preset": exp.preset, "fixed": exp.fixed,
-        "base_parameters": resolve(exp.preset, **exp.fixed),
+        "base_parameters": {k: v for k, v in base.items()
+                            if not (loaded and k in GENERATOR_PARAMS)},
+        "district": district_used(base),
+        "ignored_parameters": ignored_with_files(given_parameters(exp)),
         "swept": [asdict(d) for d in exp.dims], "sampler": exp.sampler,
         "samples": exp.samples, "replicates": exp.replicates, "days": exp.days,
         "daily_every": exp.daily_every, "master_seed": exp.seed,
@@ -37,18 +56,26 @@ def experiment_fields(exp: Experiment) -> dict:
     }
 
 
+def check_experiment(exp: Experiment) -> list[RunSpec]:
+    """Every check short of running: output names, sizes, every design point's model."""
+    check_outputs(exp, "report.outputs", exp.report["outputs"])
+    return run_specs(exp)
+
+
 def run_experiment(exp: Experiment, out_dir: Path, *, backend: str = "local",
                    scheduler: str | None = None, workers: int | None = None,
-                   fresh: bool = False, progress: bool = True) -> ExecuteReport:
+                   fresh: bool = False, progress: bool = True,
+                   worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
+                   specs: list[RunSpec] | None = None) -> ExecuteReport:
     """Run (or resume) every run of ``exp`` into ``out_dir``.
 
     The design table (one row per point) is written next to the results so that readers
-    need not recompute it.
+    need not recompute it. ``specs`` are those of :func:`check_experiment`, if at hand.
     """
-    check_outputs(exp, "report.outputs", exp.report["outputs"])
-    specs = run_specs(exp)
+    specs = check_experiment(exp) if specs is None else specs
     report = execute(specs, out_dir, backend=backend, scheduler=scheduler, workers=workers,
-                     fresh=fresh, manifest=experiment_fields(exp), progress=progress)
+                     fresh=fresh, manifest=experiment_fields(exp), progress=progress,
+                     worker_timeout=worker_timeout)
     table = points(exp)
     atomic_write(Path(out_dir) / DESIGN_FILE,
                  lambda p: table.rename_axis("point").to_csv(p))

@@ -12,21 +12,30 @@ the Morris step), comparable across parameters whatever their units.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.errors import UserError
-from sim.study.design import as_method, check_outputs, design_seed, problem, unit_sample
+from sim.files import read_json
+from sim.study.backends import DEFAULT_WORKER_TIMEOUT
+from sim.study.bounds import Work
+from sim.study.design import (
+    as_method,
+    check_outputs,
+    design_seed,
+    problem,
+    unit_sample,
+    work,
+)
 from sim.study.experiment import Experiment, ExperimentFileError, parse_experiment
 from sim.study.manifest import atomic_write, write_json
 from sim.study.runner import ExecuteReport, load_summaries
 from sim.sweep import plots
 from sim.sweep.analysis import fmt, md_table
 from sim.sweep.reading import label
-from sim.sweep.run import run_experiment
+from sim.sweep.run import check_experiment, run_experiment
 
 MARKER = "sensitivity.json"
 DEFAULT_OUTPUTS = ("final_users_share", "final_integrated_share", "time_troubleshooting",
@@ -48,14 +57,34 @@ def outputs_of(exp: Experiment) -> list[str]:
     return list(exp.sensitivity.get("outputs") or DEFAULT_OUTPUTS)
 
 
-def run_sensitivity(exp: Experiment, out_dir: Path, *, backend: str = "local",
-                    scheduler: str | None = None, workers: int | None = None,
-                    fresh: bool = False, progress: bool = True) -> dict[str, ExecuteReport]:
-    """Run every method's design, then write the sensitivity report."""
+def _check_table(exp: Experiment) -> None:
     if not exp.sensitivity:
         raise ExperimentFileError(f"{exp.path}: [sensitivity] table missing; `tis-sim "
                                   "sensitivity` needs one (methods, outputs, sizes)")
     check_outputs(exp, "sensitivity.outputs", tuple(outputs_of(exp)))
+
+
+def check_sensitivity(exp: Experiment) -> Work:
+    """Every check short of running each method's design; their total size.
+
+    Raises:
+        ExperimentFileError: no [sensitivity] table, unknown outputs, impossible points.
+        WorkLimitError: a design over the hard limits.
+    """
+    _check_table(exp)
+    total = Work(0, 0.0, 0.0)
+    for method in exp.sensitivity["methods"]:
+        total = total + work(as_method(exp, method))
+        check_experiment(as_method(exp, method))
+    return total
+
+
+def run_sensitivity(exp: Experiment, out_dir: Path, *, backend: str = "local",
+                    scheduler: str | None = None, workers: int | None = None,
+                    fresh: bool = False, progress: bool = True,
+                    worker_timeout: float = DEFAULT_WORKER_TIMEOUT) -> dict[str, ExecuteReport]:
+    """Run every method's design, then write the sensitivity report."""
+    _check_table(exp)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / MARKER, {"experiment_file": str(exp.path),
@@ -65,7 +94,8 @@ def run_sensitivity(exp: Experiment, out_dir: Path, *, backend: str = "local",
     for method in exp.sensitivity["methods"]:
         reports[method] = run_experiment(as_method(exp, method), out_dir / method,
                                          backend=backend, scheduler=scheduler,
-                                         workers=workers, fresh=fresh, progress=progress)
+                                         workers=workers, fresh=fresh, progress=progress,
+                                         worker_timeout=worker_timeout)
     write_sensitivity_report(out_dir)
     return reports
 
@@ -179,7 +209,7 @@ def sensitivity_section(results_dir: Path, exp: Experiment, outputs: list[str],
 def write_sensitivity_report(out_dir: Path) -> Path:
     """``report.md`` of a ``tis-sim sensitivity`` folder."""
     out_dir = Path(out_dir)
-    marker = json.loads((out_dir / MARKER).read_text())
+    marker = read_json(out_dir / MARKER, "sensitivity marker")
     exp = parse_experiment(marker["experiment_text"], Path(marker["experiment_file"]))
     outputs = outputs_of(exp)
     rows = "\n".join(

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.errors import UserError
+from sim.network import district_used
+from sim.policies import full_params
+from sim.study.backends import DEFAULT_WORKER_TIMEOUT
 from sim.study.runner import ExecuteReport, execute, load_daily, load_summaries
 from sim.whatif.report import Analysis, analyse, clear_outputs, write_report
 from sim.whatif.scenarios import Study
@@ -23,7 +26,8 @@ def default_out(study: Study, quick: bool = False) -> Path:
 
 def run_study(study: Study, out_dir: Path | str | None = None, *, backend: str = "local",
               scheduler: str | None = None, workers: int | None = None, fresh: bool = False,
-              progress: bool = True) -> tuple[ExecuteReport, Analysis, list[Path]]:
+              progress: bool = True, worker_timeout: float = DEFAULT_WORKER_TIMEOUT
+              ) -> tuple[ExecuteReport, Analysis, list[Path]]:
     """Run (or resume) every scenario x replicate, then write the report.
 
     Args:
@@ -35,6 +39,7 @@ def run_study(study: Study, out_dir: Path | str | None = None, *, backend: str =
         fresh: discard earlier runs of this study first (otherwise finished runs are kept
             and only missing ones run).
         progress: show a progress bar.
+        worker_timeout: Dask: stop when no worker has been connected this long (seconds).
 
     Returns:
         The runner's report, the analysis and the paths written.
@@ -45,8 +50,10 @@ def run_study(study: Study, out_dir: Path | str | None = None, *, backend: str =
         clear_outputs(out)
     report = execute(study.specs(), runs, backend=backend, scheduler=scheduler,
                      workers=workers, fresh=fresh, progress=progress,
+                     worker_timeout=worker_timeout,
                      manifest={"kind": "what-if study runs", "study": study.name,
-                               "scenario_file": str(study.path)})
+                               "scenario_file": str(study.path),
+                               "district": district_used(full_params(study.baseline.params))})
     summaries = load_summaries(runs)
     if summaries.empty:
         raise UserError(f"{runs}: no run finished, so there is nothing to report; "

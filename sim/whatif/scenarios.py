@@ -17,13 +17,13 @@ differences compare the same districts, teachers and chance events.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sim.errors import UserError
+from sim.files import parse_toml, read_text
 from sim.params import PARAMS, PRESETS, ParameterError, school_sizes
 from sim.policies import (
     POLICIES,
@@ -35,7 +35,9 @@ from sim.policies import (
     setting_names,
 )
 from sim.rng import child_seeds
+from sim.study.bounds import over_limit
 from sim.study.dicts import SOURCE, toml_text
+from sim.study.paths import check_folder_name
 from sim.study.runspec import RunSpec
 from sim.whatif.stats import MEASURES
 
@@ -163,12 +165,16 @@ def _check_keys(path: Path, where: str, table: Any, valid: list[str]) -> dict[st
     return table
 
 
-def _number(path: Path, where: str, key: str, value: Any, low: float, integer: bool) -> Any:
+def _number(path: Path, where: str, key: str, value: Any, low: float, integer: bool,
+            high: float = float("inf")) -> Any:
     ok = isinstance(value, int if integer else int | float) and not isinstance(value, bool)
-    if not ok or value < low or value != value:
+    if not ok or not low <= value <= high or value in (float("inf"), float("-inf")):
         kind = "an integer" if integer else "a number"
+        upper = f" and <= {high:g}" if high != float("inf") else ""
         raise _fail(path, where, f"{key} = {value!r} is not allowed; expected {kind} "
-                                 f">= {low:g}")
+                                 f">= {low:g}{upper}")
+    if integer and key in ("days", "replicates") and (problem := over_limit(key, value)):
+        raise _fail(path, where, f"{key} = {problem}")
     return value
 
 
@@ -176,13 +182,14 @@ def _study_settings(path: Path, data: dict[str, Any],
                     overrides: Mapping[str, Any]) -> dict[str, Any]:
     study = _check_keys(path, "study", data.get("study", {}), list(STUDY_KEYS))
     out = {k: study.get(k, v) for k, v in STUDY_KEYS.items()} | dict(overrides)
-    out["name"] = out["name"] or path.stem
-    if not isinstance(out["name"], str) or not re.match(r"^[A-Za-z0-9_.-]+$", out["name"]):
-        raise _fail(path, "study", f"name = {out['name']!r} is not allowed; expected letters, "
-                                   "digits, '_', '-' or '.' (it names the results folder)")
+    given = out["name"] is not None  # in the file, or an override
+    out["name"] = check_folder_name(out["name"] if given else path.stem, f"{path}: [study] name"
+                                    + ("" if given else " (default: the file name)"),
+                                    ScenarioError)
     for key, low in (("days", 1), ("replicates", 2), ("seed", 0), ("curve_every", 1)):
-        _number(path, "study", key, out[key], low, integer=True)
-    if out["rank_by"] not in MEASURES:
+        _number(path, "study", key, out[key], low, integer=True,
+                high=2**63 - 1 if key == "seed" else float("inf"))
+    if not isinstance(out["rank_by"], str) or out["rank_by"] not in MEASURES:
         raise _fail(path, "study", f"rank_by = {out['rank_by']!r} is not an outcome; valid "
                                    f"outcomes are: {', '.join(MEASURES)}")
     costs = _check_keys(path, "costs", data.get("costs"), list(COST_KEYS)) \
@@ -210,7 +217,7 @@ def _study_settings(path: Path, data: dict[str, Any],
 def _baseline(path: Path, data: dict[str, Any]) -> Scenario:
     table = _check_keys(path, BASELINE, data.get(BASELINE, {}), ["preset", *PARAMS])
     preset = table.get("preset", "default")
-    if preset not in PRESETS:
+    if not isinstance(preset, str) or preset not in PRESETS:
         raise _fail(path, BASELINE, f"preset = {preset!r} is not a preset; valid presets are: "
                                     + ", ".join(sorted(PRESETS)))
     params = {"preset": preset, **{k: v for k, v in table.items() if k != "preset"}}
@@ -230,7 +237,7 @@ def _scenario(path: Path, name: str, table: Any, base: Scenario, days: int) -> S
     if not isinstance(table, dict):
         raise _fail(path, where, f"must be a table, got {table!r}")
     policy_name = table.get("policy", "parameters" if "set" in table else None)
-    if policy_name not in POLICIES:
+    if not isinstance(policy_name, str) or policy_name not in POLICIES:
         raise _fail(path, where, f"policy = {policy_name!r} is not a policy; valid policies "
                                  f"are: {', '.join(sorted(POLICIES))}")
     _check_keys(path, where, table, [*SCENARIO_KEYS, *setting_names(policy_name)])
@@ -261,10 +268,7 @@ def parse_study(text: str, path: Path, **overrides: Any) -> Study:
     before validation, so every check runs on the values actually used.
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    data = parse_toml(text, path, ScenarioError)
     _check_keys(path, "top level", data, ["study", "costs", BASELINE, "scenarios"])
     unknown = sorted(set(overrides) - set(STUDY_KEYS))
     if unknown:
@@ -287,6 +291,4 @@ def load_study(path: Path | str, **overrides: Any) -> Study:
             the message names the file, the table and key, and the valid choices.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"scenario file {str(path)!r} does not exist")
-    return parse_study(path.read_text(encoding="utf-8"), path, **overrides)
+    return parse_study(read_text(path, "scenario file", error=ScenarioError), path, **overrides)
