@@ -72,8 +72,10 @@ class ParamSpec:
     def check(self, value: Any) -> Any:
         """Return ``value`` converted to this parameter's type, or raise ParameterError."""
         kind = self.kind
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."  # one readable line
         bad = ParameterError(
-            f"parameter {self.name!r}: {value!r} is not allowed; expected {self.allowed()}"
+            f"parameter {self.name!r}: {shown} is not allowed; expected {self.allowed()}"
         )
         if kind == "bool":
             if isinstance(value, bool):
@@ -82,15 +84,13 @@ class ParamSpec:
         if kind in ("int", "float"):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise bad
-            if kind == "int":
-                if isinstance(value, float) and not value.is_integer():
-                    raise bad
-                value = int(value)
-            else:
-                value = float(value)
-            if not (self.low <= value <= self.high):  # also rejects NaN
+            if kind == "int" and isinstance(value, float) and not value.is_integer():
                 raise bad
-            return value
+            # Compared before converting: exact for huge integers (no OverflowError), and
+            # False for NaN.
+            if not (self.low <= value <= self.high):
+                raise bad
+            return int(value) if kind == "int" else float(value)
         if not isinstance(value, str):
             raise bad
         if kind == "choice" and value not in self.choices:
