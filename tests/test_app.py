@@ -296,6 +296,26 @@ def test_closing_the_page_releases_every_model_it_built(monkeypatch):
     assert not alive, f"{len(alive)} models of a closed page are still alive"
 
 
+def test_compare_steps_both_arms_and_shows_paired_replicates(page: PageDriver):
+    page.rc.find(v.Tabs).widget.v_model = 1  # the "Compare a policy" tab
+    page.wait_until(lambda: bool(page.rc.find(meta_ref="compare-policy").widgets))
+    page.select("compare-policy", "help_desk")
+    page.control("compare-horizon").v_model = "20"
+    page.control("compare-reps").v_model = "2"
+    page.click("Start comparing")
+    page.wait_until(lambda: bool(page.rc.find(meta_ref="compare-table").widgets), 60)
+    baseline, policy = page.model, page.arms[-1]
+    assert baseline.seed == policy.seed and policy.p["helpdesk_share"] == 0.5
+    page.click("Step")
+    assert baseline.day == policy.day == 1
+    page.wait_until(lambda: "Mean paired difference over 2 replicates" in page.texts(), 60)
+    table = page.control("compare-table").unsafe_innerHTML
+    assert "specialist time on troubleshooting" in table and "[" in table
+    assert {"compare-curves", "compare-difference"} <= set(page.figures())
+    page.click("Stop comparing")
+    page.wait_until(lambda: bool(page.rc.find(meta_ref="compare-start").widgets))
+
+
 def test_viz_command_rejects_a_bad_or_busy_port(capsys):
     assert main(["viz", "--port", "70000"]) == 2
     assert "--port: 70000 is not allowed" in capsys.readouterr().err

@@ -193,12 +193,19 @@ class Job(Generic[T]):
             return start + (end - start) * share, f"{self._text} ({hint})"
 
     def cancel(self, timeout: float = 10.0) -> bool:
-        """Stop the work; True when it has ended within ``timeout`` seconds."""
-        with self._lock:  # at most one injection, and never after the work has returned
-            self._stop = True  # also stops work that has not started (see report)
-            ident = self._thread.ident
-            if not self._finished and ident is not None:
-                self._finished = True
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident),
-                                                           ctypes.py_object(Cancelled))
-        return self.wait(timeout)
+        """Stop the work; True when it has ended within ``timeout`` seconds.
+
+        The exception is raised again every 0.1 s until the work ends: one that arrives
+        while the worker runs a callback whose exceptions Python ignores (a weakref
+        callback, say) is lost. Never after the work has returned.
+        """
+        deadline = time.monotonic() + timeout
+        while not self.done and time.monotonic() < deadline:
+            with self._lock:
+                self._stop = True  # also stops work that has not started (see report)
+                ident = self._thread.ident
+                if not self._finished and ident is not None:
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident),
+                                                               ctypes.py_object(Cancelled))
+            self.wait(0.1)
+        return self.done

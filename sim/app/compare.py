@@ -65,7 +65,8 @@ def setting_fields(name: str) -> list[tuple[str, str, bool]]:
 def default_settings(name: str, base: Mapping[str, Any]) -> dict[str, Any]:
     """The policy's example settings, completed with today's values for the others."""
     example = dict(POLICIES[name].EXAMPLE)
-    full = resolve(base.get("preset"), **{k: v for k, v in base.items() if k != "preset"})
+    full = resolve(base.get("preset"), **{k: v for k, v in base.items()
+                                          if k not in ("preset", "seed")})
     return {s: example.get(s, full[p]) for s, p, _ in setting_fields(name)}
 
 

@@ -48,8 +48,9 @@ class UsersHistory:
             self._data = grown
         live = model.cat.n
         if live:
-            counts = stage_counts(model)
-            self._data[model.day, :live] = counts[:, Stage.TRIAL:].sum(axis=1) / model.n_teachers
+            # The same arithmetic, in the same order, as sim.dynamics.measures.daily.
+            counts = stage_counts(model) / model.n_teachers
+            self._data[model.day, :live] = counts[:, Stage.TRIAL:].sum(axis=1)
         self._days = model.day + 1
 
     def shares(self) -> np.ndarray:
