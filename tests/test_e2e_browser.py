@@ -38,6 +38,9 @@ SMALL = {"width": 1280, "height": 720}
 #: allocator keeps some freed pages. One leaked 19,000-teacher run (model and figures) is
 #: about 50 MB, so ten Resets that leaked would end some 500 MB above.
 MEMORY_BOUND_MB = 100
+#: Closing the tab gives back at least this much of its live 19,000-teacher run (about
+#: 50 MB; the allocator keeps part of it for reuse; measured 24-84 MB).
+CLOSE_RETURNS_MB = 12
 
 pytestmark = [
     pytest.mark.e2e,
@@ -301,11 +304,12 @@ def test_memory_returns_after_resets_and_a_closed_tab(browser, server):
     peak = _rss_mb(proc)
     tab.close(run_before_unload=True)
     deadline = time.monotonic() + 30
-    while (after := _rss_mb(proc)) - base > MEMORY_BOUND_MB and time.monotonic() < deadline:
+    while (after := _rss_mb(proc)) > peak - CLOSE_RETURNS_MB and time.monotonic() < deadline:
         time.sleep(1)
     print(f"\nserver memory: {base:.0f} MB before the tab, {peak:.0f} MB after 10 Resets of "
           f"19,000 teachers, {after:.0f} MB after closing it (bound: +{MEMORY_BOUND_MB} MB)")
     assert after - base <= MEMORY_BOUND_MB
+    assert peak - after >= CLOSE_RETURNS_MB  # the closed tab's run was given back
 
 
 def test_compare_mode_difference_has_the_sign_of_tis_sim_whatif(page, tmp_path):
@@ -350,7 +354,7 @@ def test_largest_district_builds_with_progress_answers_clicks_and_cancels(page):
     assert 237_500 <= MAX_PAGE_TEACHERS
     start = time.monotonic()
     page.get_by_role("button", name="Reset", exact=True).click()
-    page.locator("[role=progressbar]").first.wait_for(timeout=10_000)
+    page.locator(".tis-status [role=progressbar]").wait_for(timeout=10_000)
     page.screenshot(path=SHOTS / "06_building.png")
     day = _day(page)
     click = time.monotonic()

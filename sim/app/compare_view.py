@@ -180,7 +180,7 @@ def CompareRunning(run: LiveRun, arms: solara.Reactive[Any], tick: int,  # noqa:
         solara.HTML(unsafe_innerHTML=f"<table class='tis-table' style='border-collapse:"
                     f"collapse;width:100%'><thead><tr>{header}</tr></thead>{body}</table>"
                     ).meta(ref="compare-table")
-    deps = [a, tick, batch_tick.value]
+    deps = [a, tick, a.batch is not None]  # redraw when the replicates are in, not before
     with solara.ColumnsResponsive(default=[12], large=[6, 6]):
         for chart in charts:
             ViewCard(chart, locked(run, a.run, lambda c=chart: c.compare(run.model, a.run.model,

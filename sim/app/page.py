@@ -33,7 +33,14 @@ import solara.lab
 
 from sim.app import compare, compare_view, info
 from sim.app.builder import Job, release
-from sim.app.controls import Form, ParamsPanel, field_label, format_value, pending_changes
+from sim.app.controls import (
+    Form,
+    Message,
+    ParamsPanel,
+    field_label,
+    format_value,
+    pending_changes,
+)
 from sim.app.render import RenderTimes
 from sim.app.runs import LiveRun
 from sim.app.views import SimulationTab, Views, build_run
@@ -120,8 +127,6 @@ def StatusArea(job: Job | None, progress: tuple[float, str], notice: str | None,
                                           "role": "progressbar"})
             solara.Button("Cancel", on_click=on_cancel, outlined=True, small=True,
                           color="primary").meta(ref="cancel")
-    from sim.app.controls import Message
-
     Message(notice, kind="error", ref="notice")
     Message("Reset applies: " + ", ".join(pending) if pending else None, kind="info",
             ref="pending")
