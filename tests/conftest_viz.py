@@ -109,7 +109,7 @@ class PageDriver:
                         timeout, lambda: f"no build after Reset; notice: {self.notice()!r}")
         self.wait_until(lambda: not self.busy(), timeout)
 
-    def wait_until(self, condition: Callable[[], bool], timeout: float = 20.0,
+    def wait_until(self, condition: Callable[[], bool], timeout: float = 60.0,
                    why: Callable[[], str] = lambda: "") -> None:
         deadline = time.monotonic() + timeout
         while not condition():

@@ -175,7 +175,7 @@ def test_play_runs_until_paused_and_run_to_day_stops_there(page: PageDriver):
     page.wait_until(lambda: page.button("Step").disabled is False and page.model.day > day)
     assert page.model.day == day + 25
     page.click("Run to end of school year")
-    page.wait_until(lambda: page.model.day == 180, timeout=60)
+    page.wait_until(lambda: page.model.day == 180, timeout=120)
     time.sleep(0.3)
     assert page.model.day == 180 and len(page.built) == 1
 
@@ -303,12 +303,12 @@ def test_compare_steps_both_arms_and_shows_paired_replicates(page: PageDriver):
     page.control("compare-horizon").v_model = "20"
     page.control("compare-reps").v_model = "2"
     page.click("Start comparing")
-    page.wait_until(lambda: bool(page.rc.find(meta_ref="compare-table").widgets), 60)
+    page.wait_until(lambda: bool(page.rc.find(meta_ref="compare-table").widgets), 120)
     baseline, policy = page.model, page.arms[-1]
     assert baseline.seed == policy.seed and policy.p["helpdesk_share"] == 0.5
     page.click("Step")
     assert baseline.day == policy.day == 1
-    page.wait_until(lambda: "Mean paired difference over 2 replicates" in page.texts(), 60)
+    page.wait_until(lambda: "Mean paired difference over 2 replicates" in page.texts(), 120)
     table = page.control("compare-table").unsafe_innerHTML
     assert "specialist time on troubleshooting" in table and "[" in table
     assert {"compare-curves", "compare-difference"} <= set(page.figures())

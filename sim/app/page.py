@@ -84,6 +84,8 @@ class Session:
         self.jobs: list[Job] = []
         self.models: weakref.WeakSet[Any] = weakref.WeakSet()
         self.closed = False
+        #: The page's box of what it shows (runs, figures, the comparison).
+        self.shown: dict[str, Any] = {}
         #: Counts Play / Run-to starts: a play loop stops when a newer one has started.
         self.plays = 0
         #: The last frame (tick) the page has finished drawing.
@@ -110,6 +112,9 @@ class Session:
             release(model)
         self.jobs.clear()
         self.models.clear()
+        if self.shown.get("arms") is not None:
+            self.shown["arms"].close()
+        self.shown.clear()  # what the page showed: let it go even if a callback lingers
         gc.collect()
         return_freed_memory()
 
@@ -138,8 +143,9 @@ def Page() -> None:  # noqa: N802 (the name Solara's server looks for)
     session = solara.use_memo(Session, dependencies=[])
     # The (LiveRun, Views) shown, in a box the page replaces on Reset (``tick`` redraws):
     # a reactive variable would keep its first value alive as its default.
-    shown = solara.use_memo(lambda: {"run": build_run(Form.for_preset().check().kwargs)},
-                            dependencies=[])
+    shown = solara.use_memo(lambda: session.shown.setdefault(
+        "run", build_run(Form.for_preset().check().kwargs)) and session.shown,
+        dependencies=[])
     form = solara.use_reactive(Form.for_preset())
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
@@ -295,6 +301,7 @@ def Page() -> None:  # noqa: N802 (the name Solara's server looks for)
                 new_arms.job = Job(work, "Replicates").start()
                 session.jobs.append(new_arms.job)
         shown["run"] = result
+        shown["arms"] = new_arms
         arms.set(new_arms)
         if old is not result[0].model:
             release(old)
