@@ -6,7 +6,6 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
-import reacton.ipyvuetify as rv
 import solara
 import solara.lab
 
@@ -20,6 +19,8 @@ from sim.app.widgets import NativeSelect
 from sim.dynamics.submodels import DAYS_PER_YEAR
 from sim.errors import UserError
 from sim.params import PARAMS
+
+rv = solara.v  # Vuetify components as Solara elements (reacton.ipyvuetify)
 
 #: Largest district compared in the page (two models are built and stepped).
 MAX_COMPARE_TEACHERS = MAX_PAGE_TEACHERS // 2

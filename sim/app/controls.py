@@ -26,12 +26,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import reacton.ipyvuetify as rv
 import solara
 
 from sim.app.widgets import Disclosure, NativeSelect
 from sim.model import coerce_seed
 from sim.params import PARAMS, PRESETS, ParameterError, ParamSpec, resolve, school_sizes
+
+rv = solara.v  # Vuetify components as Solara elements (reacton.ipyvuetify)
 
 #: Parameters shown open (in table order within their group); all others sit under "More".
 MAIN: tuple[str, ...] = (

@@ -27,7 +27,6 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-import reacton.ipyvuetify as rv
 import solara
 import solara.lab
 
@@ -47,6 +46,8 @@ from sim.app.views import SimulationTab, Views, build_run
 from sim.app.widgets import CSS, Shortcuts, apply_theme
 from sim.dynamics.submodels import DAYS_PER_YEAR
 from sim.params import PARAMS
+
+rv = solara.v  # Vuetify components as Solara elements (reacton.ipyvuetify)
 
 log = logging.getLogger(__name__)
 
