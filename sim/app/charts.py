@@ -13,34 +13,40 @@ import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim.app.render import (
     ACTIVITY_COLORS,
+    FONT_PT,
     STAGE_COLORS,
+    STAGE_HATCHES,
+    TITLE_PT,
     LayeredFigure,
     grown_limit,
     stage_label,
 )
-from sim.dynamics.measures import STAGE_COLUMNS, TICKET_CHANNELS, first_day
+from sim.dynamics.measures import STAGE_COLUMNS, TICKET_CHANNELS
 from sim.dynamics.state import ACTIVITIES
 from sim.dynamics.submodels import DAYS_PER_YEAR, STAGE_ORDER, Stage
 
 if TYPE_CHECKING:
     from collections.abc import Hashable
 
+    from sim.app.runs import UsersHistory
     from sim.model import DiffusionModel
 
 #: Days in the trailing mean of noisy daily series (one school week).
 SMOOTH_DAYS = 5
 #: Chart size in inches (two charts side by side under the network).
-CHART_SIZE = (5.6, 3.1)
-#: Axes rectangle of a chart with its legend at the right (room for two-line y labels).
-_AXES = (0.12, 0.15, 0.58, 0.72)
-_CHANNEL_COLORS = {"specialist": "#4575b4", "helpdesk": "#74add1", "peer": "#1a9850",
-                   "self": "#a6d96a"}
+CHART_SIZE = (5.0, 3.7)
+#: Axes rectangle of a chart with its legend below (left, bottom, width, height).
+_AXES = (0.13, 0.38, 0.82, 0.52)
+_CHANNEL_COLORS = {"specialist": "#0072b2", "helpdesk": "#56b4e9", "peer": "#009e73",
+                   "self": "#cccccc"}
 _BINS = np.linspace(0.0, 1.0, 26)
+_INDEPENDENT, _DEPENDENT = "#0072b2", "#e69f00"
 
 # Self-efficacy on day 0, per model: the histogram's reference outline.
 _INITIAL_SE: weakref.WeakKeyDictionary[DiffusionModel, np.ndarray] = weakref.WeakKeyDictionary()
@@ -66,29 +72,45 @@ def trailing_mean(x: np.ndarray, days: int = SMOOTH_DAYS) -> np.ndarray:
 
 
 class Chart:
-    """A chart over school days: axes, school-year frame, legend at the right."""
+    """A chart over school days: axes, school-year frame, legend below, alt text."""
 
-    #: Name used by the page (CSS class, timings).
+    #: Name used by the page (CSS class, file names).
     name = ""
+    #: What the chart shows, for its card heading and the Info tab.
+    title = ""
+    about = ""
 
-    def __init__(self, title: str, xlabel: str = "school day",
+    def __init__(self, xlabel: str = "school day",
                  axes: tuple[float, float, float, float] = _AXES) -> None:
         self.layered = LayeredFigure(*CHART_SIZE)
         self.ax = self.layered.fig.add_axes(axes)
-        self.ax.set_title(title, fontsize=9, loc="left")
-        self.ax.set_xlabel(xlabel, fontsize=7)
-        self.ax.tick_params(labelsize=7)
+        # The page shows the title as the card's heading; downloads carry it in the figure.
+        self.heading = self.layered.fig.text(0.02, 0.965, self.title, fontsize=TITLE_PT,
+                                             va="center", visible=False)
+        self.ax.set_xlabel(xlabel, fontsize=FONT_PT)
+        self.ax.tick_params(labelsize=FONT_PT)
         self.ax.grid(alpha=0.25, lw=0.5)
         self.ax.set_autoscale_on(False)
         self.horizon = 0
+        self.alt = self.title
 
-    def frame(self, model: DiffusionModel) -> bytes:
-        """The chart for the model's current day, as PNG bytes."""
+    def frame(self, model: DiffusionModel, innovation: int, history: UsersHistory) -> bytes:
+        """The chart for the model's current day, as PNG bytes (sets ``alt``)."""
         with self.layered.lock:
-            return self.layered.png(self.update(model))
+            return self.layered.png(self.update(model, innovation, history))
 
-    def update(self, model: DiffusionModel) -> Hashable:
-        """Set this frame's artists; return what the static layer depends on."""
+    def export(self, fmt: str) -> bytes:
+        """The current frame as a PNG or SVG file (with its title)."""
+        with self.layered.lock:
+            self.heading.set_visible(True)
+            try:
+                return self.layered.export(fmt)
+            finally:
+                self.heading.set_visible(False)
+
+    def update(self, model: DiffusionModel, innovation: int,
+               history: UsersHistory) -> Hashable:
+        """Set this frame's artists and ``alt``; return what the static layer depends on."""
         raise NotImplementedError
 
     def _days(self, model: DiffusionModel) -> np.ndarray:
@@ -101,35 +123,104 @@ class Chart:
                 self.ax.axvline(year_end, color="#888888", lw=0.6, ls=":")
         return series(model, "day")
 
-    def _legend(self, handles: list, x: float = 1.02) -> None:
-        self.ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(x, 1.0), fontsize=7,
-                       frameon=False)
+    def _legend(self, handles: list, ncol: int = 3) -> None:
+        self.legend = self.layered.fig.legend(handles=handles, loc="lower center", ncol=ncol,
+                                fontsize=FONT_PT, frameon=False, bbox_to_anchor=(0.5, 0.0),
+                                handlelength=1.6, columnspacing=1.0)
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}"
 
 
 class StagesChart(Chart):
     """Share of teachers per stage over time (mean over live innovations), plus users."""
 
     name = "stages"
+    title = "Stage shares (mean over live innovations)"
+    about = ("the share of teachers in each stage, averaged over the innovations live that "
+             "day (a newly introduced innovation pulls the shares down), with the share using "
+             "any innovation and the share using the chosen one")
 
     def __init__(self, model: DiffusionModel) -> None:
-        super().__init__("Stage shares (mean over live innovations)")
+        super().__init__()
         self.ax.set_ylim(0, 1)
-        self.ax.set_ylabel("share of teachers", fontsize=7)
-        self.users = self.layered.animate(self.ax.plot([], [], color="black", lw=1.2)[0])
-        self.first = self.layered.animate(self.ax.plot([], [], color="black", lw=1.0,
-                                                       ls="--")[0])
-        self._legend([Patch(color=STAGE_COLORS[s], label=stage_label(s)) for s in STAGE_ORDER]
-                     + [Line2D([], [], color="black", lw=1.2, label="users of any\ninnovation"),
-                        Line2D([], [], color="black", lw=1.0, ls="--", label="users of #1")])
+        self.ax.set_ylabel("share of teachers", fontsize=FONT_PT)
+        self.users = self.layered.animate(self.ax.plot([], [], color="black", lw=1.6)[0])
+        self.chosen = self.layered.animate(self.ax.plot([], [], color="black", lw=1.4,
+                                                        ls="--")[0])
+        self._legend([Patch(facecolor=STAGE_COLORS[s], hatch=STAGE_HATCHES[s],
+                            edgecolor="#555555", lw=0.4, label=stage_label(s))
+                      for s in STAGE_ORDER]
+                     + [Line2D([], [], color="black", lw=1.6, label="users (any)"),
+                        Line2D([], [], color="black", lw=1.4, ls="--", label="users of #1")],
+                     ncol=4)
 
-    def update(self, model: DiffusionModel) -> Hashable:
+    def update(self, model, innovation, history):
         """Stack today's stage shares; redraw the frame when the year axis widens."""
         days = self._days(model)
         shares = [series(model, col) for col in STAGE_COLUMNS]
-        self.layered.swap("stack", self.ax.stackplot(
-            days, *shares, colors=[STAGE_COLORS[s] for s in STAGE_ORDER], lw=0))
-        self.users.set_data(days, series(model, "any_user_share"))
-        self.first.set_data(days, series(model, "first_users_share"))
+        stack = self.ax.stackplot(days, *shares, colors=[STAGE_COLORS[s] for s in STAGE_ORDER],
+                                  hatch=[STAGE_HATCHES[s] for s in STAGE_ORDER], lw=0,
+                                  edgecolor="#555555")
+        self.layered.swap("stack", stack)
+        users = series(model, "any_user_share")
+        self.users.set_data(days, users)
+        chosen = history.shares()[:, innovation] if innovation >= 0 else np.zeros(len(days))
+        self.chosen.set_data(days, chosen)
+        self.legend.get_texts()[-1].set_text(f"users of #{innovation + 1}")
+        today = ", ".join(f"{stage_label(s)} {_pct(x[-1])}" for s, x in zip(STAGE_ORDER, shares,
+                                                                             strict=True))
+        self.alt = (f"{self.title}, day 0 to {model.day}. Today: {today}; users of any "
+                    f"innovation {_pct(users[-1])}; users of #{innovation + 1} "
+                    f"{_pct(np.nan_to_num(chosen[-1]))}.")
+        return self.horizon, innovation
+
+
+class AdoptionChart(Chart):
+    """Users of each innovation over time, one line each, the chosen one highlighted."""
+
+    name = "adoption"
+    title = "Adoption curve of each innovation"
+    about = ("the share of teachers using each innovation (TRIAL or later) since it was "
+             "introduced, one line per innovation, the chosen one highlighted")
+
+    def __init__(self, model: DiffusionModel) -> None:
+        super().__init__()
+        self.ax.set_ylim(0, 1)
+        self.ax.set_ylabel("share of teachers using it", fontsize=FONT_PT)
+        self.others = self.layered.animate(LineCollection([], colors="#8c8c8c", lw=1.0))
+        self.ax.add_collection(self.others)
+        self.chosen = self.layered.animate(self.ax.plot([], [], color="#0b3d91", lw=2.6)[0])
+        self.label = self.layered.animate(self.ax.text(0, 0, "", fontsize=FONT_PT,
+                                                       color="#0b3d91", va="bottom"))
+        self._legend([Line2D([], [], color="#0b3d91", lw=2.6, label="chosen innovation"),
+                      Line2D([], [], color="#8c8c8c", lw=1.0, label="the others")], ncol=2)
+
+    def update(self, model, innovation, history):
+        """One line per live innovation; the chosen one on top, labelled."""
+        self._days(model)
+        shares = history.shares()
+        days = np.arange(len(shares))
+        live = model.cat.n
+        segments = [np.column_stack([days, shares[:, k]])[np.isfinite(shares[:, k])]
+                    for k in range(live) if k != innovation]
+        self.others.set_segments(segments)
+        finals = []
+        for k in range(live):
+            col = shares[:, k]
+            finals.append(f"#{k + 1} {_pct(col[np.isfinite(col)][-1])}")
+        if 0 <= innovation < live:
+            col = shares[:, innovation]
+            ok = np.isfinite(col)
+            self.chosen.set_data(days[ok], col[ok])
+            self.label.set_position((days[ok][-1], col[ok][-1] + 0.02))
+            self.label.set_text(f"#{innovation + 1}")
+        else:
+            self.chosen.set_data([], [])
+            self.label.set_text("")
+        self.alt = (f"{self.title}, day 0 to {model.day}, {live} innovations; chosen "
+                    f"#{innovation + 1}. Users today: {', '.join(finals) or 'none'}.")
         return self.horizon
 
 
@@ -137,34 +228,39 @@ class EfficacyChart(Chart):
     """Teachers' self-efficacy today, dependent or not, with day 0 as an outline."""
 
     name = "efficacy"
+    title = "Self-efficacy of teachers"
+    about = ("today's distribution of technology self-efficacy, dependent teachers (reliance "
+             "above the dependency cut) stacked on the others, day 0 as an outline, and the "
+             "levels needed to adopt and to integrate")
 
     def __init__(self, model: DiffusionModel) -> None:
-        super().__init__("", xlabel="technology self-efficacy")
+        super().__init__(xlabel="technology self-efficacy", axes=(0.13, 0.38, 0.82, 0.47))
         ax, p = self.ax, model.p
         ax.set_xlim(0, 1)
-        ax.set_ylabel("teachers", fontsize=7)
+        ax.set_ylabel("teachers", fontsize=FONT_PT)
         zeros = np.zeros(len(_BINS) - 1)
         self.independent = self.layered.animate(
-            ax.stairs(zeros, _BINS, fill=True, color="#4393c3"))
-        self.dependent = self.layered.animate(ax.stairs(zeros, _BINS, fill=True, color="#f4a582"))
-        self.title = self.layered.animate(ax.text(0, 1.03, "", transform=ax.transAxes,
-                                                  fontsize=9))
-        handles = [Patch(color="#4393c3", label="independent"),
-                   Patch(color="#f4a582", label=f"dependent\n(reliance > {p['reliance_cut']:.2f})")]
+            ax.stairs(zeros, _BINS, fill=True, color=_INDEPENDENT))
+        self.dependent = self.layered.animate(ax.stairs(zeros, _BINS, fill=True,
+                                                        color=_DEPENDENT, hatch="//"))
+        handles = [Patch(color=_INDEPENDENT, label="independent"),
+                   Patch(facecolor=_DEPENDENT, hatch="//", label=f"dependent (reliance > "
+                                                                 f"{p['reliance_cut']:.2f})")]
         self.initial = _INITIAL_SE.get(model)
         if self.initial is not None:
             # In the frame layer, above today's bars, though it never changes.
             self.layered.animate(ax.stairs(np.histogram(self.initial, _BINS)[0], _BINS,
-                                           color="black", lw=0.9, zorder=3))
-            handles.append(Line2D([], [], color="black", lw=0.9, label="day 0"))
+                                           color="black", lw=1.1, zorder=3))
+            handles.append(Line2D([], [], color="black", lw=1.1, label="day 0"))
         for name, text in (("adopt_efficacy", "adopt"), ("integrate_efficacy", "integrate")):
-            ax.axvline(p[name], color="#555555", lw=0.8, ls="--")
-            ax.text(p[name], 0.98, text, transform=ax.get_xaxis_transform(), fontsize=6,
-                    ha="center", va="top", color="#555555", backgroundcolor="white")
-        self._legend(handles)
+            ax.axvline(p[name], color="#444444", lw=0.9, ls="--")
+            # Above the frame, like a second row of tick labels: never over the bars.
+            ax.text(p[name], 1.01, text, transform=ax.get_xaxis_transform(), fontsize=FONT_PT,
+                    ha="center", va="bottom", color="#333333")
+        self._legend(handles, ncol=2)
         self.ymax = 1.0
 
-    def update(self, model: DiffusionModel) -> Hashable:
+    def update(self, model, innovation, history):
         """Today's histogram; redraw the frame when the count axis must grow."""
         n = model.n_teachers
         se = model.staff.se[:n]
@@ -173,11 +269,13 @@ class EfficacyChart(Chart):
         top = low + np.histogram(se[dependent], _BINS)[0]
         self.independent.set_data(low, _BINS)
         self.dependent.set_data(top, _BINS, baseline=low)
-        self.title.set_text(f"Self-efficacy, day {model.day}: mean {se.mean():.2f}")
+        self.heading.set_text(f"{self.title}, day {model.day}: mean {se.mean():.2f}")
         peak = max(top.max(), 0 if self.initial is None else
                    np.histogram(self.initial, _BINS)[0].max())
         self.ymax = grown_limit(self.ymax, float(peak), floor=5)
         self.ax.set_ylim(0, self.ymax)
+        self.alt = (f"{self.title} on day {model.day}: mean {se.mean():.2f}, "
+                    f"{int(dependent.sum())} of {n} teachers dependent.")
         return self.ymax
 
 
@@ -185,84 +283,102 @@ class MinutesChart(Chart):
     """Specialists' minutes per day by activity (stacked, per specialist, five-day mean)."""
 
     name = "minutes"
+    title = "Specialist minutes by activity"
+    about = (f"how the specialists spend their day ({SMOOTH_DAYS}-day mean per specialist): "
+             "troubleshooting, IT liaison, training, coaching, co-teaching, own exploration "
+             "and unused minutes")
 
     def __init__(self, model: DiffusionModel) -> None:
-        super().__init__("Specialist minutes by activity")
+        super().__init__()
         self.n_specs = len(model.specialists)
         self.ax.set_ylim(0, model.day_minutes * 1.02)
-        self.ax.set_ylabel(f"minutes per specialist\n({SMOOTH_DAYS}-day mean)", fontsize=7)
+        self.ax.set_ylabel(f"minutes ({SMOOTH_DAYS}-day mean)", fontsize=FONT_PT)
         if self.n_specs == 0:
             self.ax.text(0.5, 0.5, "no specialists in this district", ha="center",
-                         va="center", transform=self.ax.transAxes, fontsize=9, color="#555555")
+                         va="center", transform=self.ax.transAxes, fontsize=FONT_PT,
+                         color="#333333")
         self._legend([Patch(color=ACTIVITY_COLORS[a], label=a.replace("coteaching",
                                                                       "co-teaching"))
-                      for a in ACTIVITIES])
+                      for a in ACTIVITIES], ncol=4)
 
-    def update(self, model: DiffusionModel) -> Hashable:
+    def update(self, model, innovation, history):
         """Stack the minutes; redraw the frame when the year axis widens."""
         days = self._days(model)
+        self.alt = f"{self.title}: no specialists in this district."
         if self.n_specs:
             minutes = [trailing_mean(series(model, f"min_{a}")) / self.n_specs
                        for a in ACTIVITIES]
             self.layered.swap("stack", self.ax.stackplot(
                 days, *minutes, colors=[ACTIVITY_COLORS[a] for a in ACTIVITIES], lw=0))
+            today = ", ".join(f"{a} {m[-1]:.0f}" for a, m in zip(ACTIVITIES, minutes,
+                                                                 strict=True))
+            self.alt = (f"{self.title} per specialist, day 0 to {model.day}; today "
+                        f"({SMOOTH_DAYS}-day mean, minutes): {today}.")
         return self.horizon
 
 
 class TicketsChart(Chart):
-    """Tickets created and solved (by channel) per day, and the open backlog."""
+    """Tickets created and solved (by channel) per day above, the open backlog below."""
 
     name = "tickets"
+    title = "Tickets per day and open tickets"
+    about = ("tickets created per day and who solved them (specialist, help desk, peers, the "
+             "teachers themselves), and below, the tickets still open")
 
     def __init__(self, model: DiffusionModel) -> None:
-        super().__init__("Tickets per day and open backlog", axes=(0.11, 0.15, 0.52, 0.72))
-        self.ax.set_ylabel(f"tickets per day ({SMOOTH_DAYS}-day mean)", fontsize=7)
-        self.right = self.ax.twinx()
-        self.right.set_autoscale_on(False)
-        self.right.tick_params(labelsize=7, colors="#b2182b")
-        self.right.set_ylabel("open tickets", fontsize=7, color="#b2182b")
-        self.created = self.layered.animate(self.ax.plot([], [], color="black", lw=1.1)[0])
-        self.backlog = self.layered.animate(self.right.plot([], [], color="#b2182b", lw=1.1,
-                                                            ls="--")[0])
+        super().__init__(axes=(0.13, 0.56, 0.82, 0.34))
+        self.ax.set_xlabel("")
+        self.ax.tick_params(labelbottom=False)
+        self.ax.set_ylabel("per day", fontsize=FONT_PT)
+        self.lower = self.layered.fig.add_axes((0.13, 0.3, 0.82, 0.2), sharex=self.ax)
+        self.lower.set_autoscale_on(False)
+        self.lower.tick_params(labelsize=FONT_PT)
+        self.lower.set_ylabel("open", fontsize=FONT_PT)
+        self.lower.set_xlabel("school day", fontsize=FONT_PT)
+        self.lower.grid(alpha=0.25, lw=0.5)
+        self.created = self.layered.animate(self.ax.plot([], [], color="black", lw=1.3)[0])
+        self.backlog = self.layered.animate(self.lower.plot([], [], color="#a50f15",
+                                                            lw=1.3)[0])
         self._legend([Patch(color=_CHANNEL_COLORS[c], label=f"solved: {c}")
                       for c in TICKET_CHANNELS]
-                     + [Line2D([], [], color="black", lw=1.1, label="created"),
-                        Line2D([], [], color="#b2182b", lw=1.1, ls="--",
-                               label="open tickets\n(right axis)")], x=1.16)
-        self.left_max = self.right_max = 1.0
+                     + [Line2D([], [], color="black", lw=1.3, label="created"),
+                        Line2D([], [], color="#a50f15", lw=1.3, label="open tickets")], ncol=3)
+        self.upper_max = self.lower_max = 1.0
 
-    def update(self, model: DiffusionModel) -> Hashable:
+    def update(self, model, innovation, history):
         """Tickets and backlog; redraw the frame when an axis widens or must grow."""
         days = self._days(model)
-        self.right.set_xlim(self.ax.get_xlim())
         solved = [trailing_mean(series(model, f"solved_{c}")) for c in TICKET_CHANNELS]
         created = trailing_mean(series(model, "tickets_created"))
         backlog = series(model, "backlog")
         self.layered.swap("stack", self.ax.stackplot(
-            days, *solved, colors=[_CHANNEL_COLORS[c] for c in TICKET_CHANNELS], lw=0,
-            alpha=0.85))
+            days, *solved, colors=[_CHANNEL_COLORS[c] for c in TICKET_CHANNELS], lw=0))
         self.created.set_data(days, created)
         self.backlog.set_data(days, backlog)
-        self.left_max = grown_limit(self.left_max, float(max(created.max(),
-                                                             np.sum(solved, axis=0).max())))
-        self.right_max = grown_limit(self.right_max, float(backlog.max()))
-        self.ax.set_ylim(0, self.left_max)
-        self.right.set_ylim(0, self.right_max)
-        return self.horizon, self.left_max, self.right_max
+        self.upper_max = grown_limit(self.upper_max, float(max(created.max(),
+                                                               np.sum(solved, axis=0).max())))
+        self.lower_max = grown_limit(self.lower_max, float(backlog.max()))
+        self.ax.set_ylim(0, self.upper_max)
+        self.lower.set_ylim(0, self.lower_max)
+        self.alt = (f"{self.title}, day 0 to {model.day} ({SMOOTH_DAYS}-day means): today "
+                    f"{created[-1]:.1f} created, "
+                    + ", ".join(f"{c} {x[-1]:.1f}" for c, x in zip(TICKET_CHANNELS, solved,
+                                                                    strict=True))
+                    + f" solved; {int(backlog[-1])} open.")
+        return self.horizon, self.upper_max, self.lower_max
 
 
 #: The charts, in page order.
-CHARTS: tuple[type[Chart], ...] = (StagesChart, EfficacyChart, MinutesChart, TicketsChart)
+CHARTS: tuple[type[Chart], ...] = (StagesChart, AdoptionChart, EfficacyChart, MinutesChart,
+                                   TicketsChart)
 
 
-def days_to_share(model: DiffusionModel, level: float = 0.5) -> int | None:
-    """First day on which innovation #1 had ``level`` of teachers as users (None: not yet)."""
-    day = first_day(np.asarray(model.first_series), level)
-    return None if np.isnan(day) else int(day)
+def card_facts(model: DiffusionModel, innovation: int,
+               history: UsersHistory) -> list[tuple[str, str]]:
+    """The summary card: (label, value) rows computed from the model's public state.
 
-
-def card_facts(model: DiffusionModel, innovation: int) -> list[tuple[str, str]]:
-    """The summary card: (label, value) rows computed from the model's public state."""
+    Rows about one innovation are about ``innovation`` (0-based), the one chosen on the page.
+    """
     n = model.n_teachers
     st, m = model.staff, model.measures
     live = model.cat.n
@@ -272,27 +388,26 @@ def card_facts(model: DiffusionModel, innovation: int) -> list[tuple[str, str]]:
     year, day_in_year = divmod(model.day, DAYS_PER_YEAR)
     rows = [
         ("Day", f"{model.day} (year {year + 1}, day {day_in_year})"),
-        ("Users, any innovation", f"{users.mean():.0%} ({users.sum()} of {n} teachers)"),
+        ("Users, any innovation", f"{users.mean():.0%} ({users.sum():,} of {n:,} teachers)"),
+        ("INTEGRATED, any innovation", f"{integrated.mean():.0%} ({integrated.sum():,})"),
     ]
     if 0 <= innovation < live:
         share = float((stage[:, innovation] >= Stage.TRIAL).mean())
         rows.append((f"Users of #{innovation + 1}", f"{share:.0%}"))
-    rows.append(("INTEGRATED, any innovation", f"{integrated.mean():.0%} ({integrated.sum()})"))
-    reached = days_to_share(model)
-    now = m["first_users_share"]
-    rows.append(("Days to 50% users of #1",
-                 f"{reached}" if reached is not None else f"not yet (now {now:.0%})"))
+        reached = history.days_to(innovation)
+        rows.append((f"Days to 50% users of #{innovation + 1}",
+                     f"{reached}" if reached is not None else f"not yet (now {share:.0%})"))
     if len(model.specialists) == 0:
         rows.append(("Unreachable one to one", "all: no specialists in this district"))
     else:
         unreachable = int((~model.reachable).sum())
         rows.append(("Unreachable one to one (no free period shared with their specialist)",
-                     f"{unreachable} ({unreachable / n:.0%})"))
+                     f"{unreachable:,} ({unreachable / n:.0%})"))
         never = int((~st.reached[:n]).sum())
-        rows.append(("Not coached or co-taught yet", f"{never} ({never / n:.0%})"))
+        rows.append(("Not coached or co-taught yet", f"{never:,} ({never / n:.0%})"))
     rows += [
         ("Dependent users", f"{m['dependent_share']:.0%} of users"),
-        ("Open tickets", f"{int(m['backlog'])}"),
+        ("Open tickets", f"{int(m['backlog']):,}"),
         ("Live innovations", f"{live} of {model.p['max_innovations']}"),
     ]
     return rows

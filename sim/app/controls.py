@@ -1,18 +1,21 @@
 """The parameter form of the browser page, generated from ``sim.params.PARAMS``.
 
-Only the names of the controls shown are listed here; labels, units, ranges, help texts,
-defaults and preset values all come from the parameter table, so the page can never drift
-from the model, the CLI or the sweeps.
+Every parameter of the table gets a control, grouped as in the table: the main ones (those
+in :data:`MAIN`, when the table has them) open, the others under "More ... parameters".
+Labels, units, choice labels, ranges, help texts, defaults and preset values all come from
+the parameter table, so the page can never drift from the model, the CLI or the sweeps.
 
 How a preset and the sliders work together: choosing a preset moves every control to that
 preset's value, so the controls always show what the next Reset builds. Reset then builds
-``DiffusionModel(seed=..., preset=..., **control values)``; parameters without a control
-take the preset's value. (Mesa's SolaraViz passes every slider's value on each rebuild,
-which would silently replace a preset's values by the slider defaults.)
+``DiffusionModel(seed=..., preset=..., **control values)``.
 
 Controls marked "now" are policies (``dynamic`` parameters): a change applies to the
 running model at once, from the current day, as ``model.set_params`` does for scripted
 policies. The others take effect on Reset.
+
+Layout stability: every control, heading and message slot is a keyed element that is always
+rendered (an empty slot when there is no message), so a message never shifts or reorders
+the controls (the browser test compares the order before and after each message).
 """
 
 from __future__ import annotations
@@ -25,28 +28,44 @@ from typing import Any
 
 import solara
 
+from sim.app.widgets import Disclosure, NativeSelect
 from sim.model import coerce_seed
 from sim.params import PARAMS, PRESETS, ParameterError, ParamSpec, resolve, school_sizes
 
-#: Parameters with a control, in page order (grouped by their ``group`` in the table).
-CONTROLS: tuple[str, ...] = (
+rv = solara.v  # Vuetify components as Solara elements (reacton.ipyvuetify)
+
+#: Parameters shown open (in table order within their group); all others sit under "More".
+MAIN: tuple[str, ...] = (
     "n_schools", "school_size_min", "school_size_max", "specialists_per_school",
     "specialist_fte", "support_style", "priority_policy", "troubleshoot_cap", "caseload",
     "helpdesk_share", "tickets_per_user_month", "system_difficulty", "se_mean",
     "complexity_mean", "p_ext", "q_peer",
 )
-#: Integer ranges with more values than this get a number field: a slider this fine
-#: cannot be set to an exact value.
+#: Integer ranges with more values than this get a number field.
 MAX_SLIDER_VALUES = 200
 #: A slider has at least this many positions over its range.
 MIN_SLIDER_POSITIONS = 50
 #: Districts above this many teachers take seconds to build: the form says so.
 LARGE_DISTRICT = 20_000
+#: The largest district the page builds. Measured on a 2-core machine: about 30 s from
+#: Reset to the first picture at this size (see README); larger districts are for
+#: ``tis-sim run`` and sweeps.
+MAX_PAGE_TEACHERS = 250_000
 DEFAULT_SEED = "1"
 
 
+def _has_control(spec: ParamSpec) -> bool:
+    return spec.kind != "text"  # file paths are for the command line
+
+
+#: Every parameter with a control, in table order.
+CONTROLS: tuple[str, ...] = tuple(n for n, s in PARAMS.items() if _has_control(s))
+#: Groups in table order.
+GROUPS: tuple[str, ...] = tuple(dict.fromkeys(PARAMS[n].group for n in CONTROLS))
+
+
 def control_kind(spec: ParamSpec) -> str:
-    """Which input a parameter gets: 'select', 'checkbox', 'number', 'slider_int', ...
+    """Which input a parameter gets.
 
     Returns one of 'select', 'checkbox', 'slider_int', 'slider_float', 'number', 'text'.
     """
@@ -90,17 +109,63 @@ def _decimals(step: float) -> int:
     return max(0, -math.floor(math.log10(step))) if step < 1 else 0
 
 
-def format_value(name: str, value: Any) -> str:
-    """A control's value for its label, with the unit and no float noise."""
-    spec = PARAMS[name]
-    if spec.kind == "float":
-        text = f"{value:.{_decimals(slider_step(spec))}f}"
-    else:
-        text = str(value)
+def _number(spec: ParamSpec, value: float) -> str:
+    if spec.kind == "int":
+        return f"{int(value):,}"
+    return f"{value:.{_decimals(slider_step(spec))}f}" if spec.kind == "float" else str(value)
+
+
+def _unit(spec: ParamSpec) -> str:
     unit = spec.unit if spec.kind in ("int", "float") else ""
-    if unit.rstrip("s").lower() in spec.label.lower():
-        unit = ""  # "Specialists per school: 1", not "... 1 specialists"
-    return f"{text} {unit}".strip()
+    return "" if unit.rstrip("s").lower() in spec.label.lower() else unit
+
+
+def format_value(name: str, value: Any) -> str:
+    """A control's value in words: number with its unit, or the choice's label."""
+    spec = PARAMS[name]
+    if spec.kind == "choice":
+        return spec.choice_label(value)
+    if spec.kind == "bool":
+        return "yes" if value else "no"
+    return f"{_number(spec, value)} {_unit(spec)}".strip()
+
+
+def allowed_words(spec: ParamSpec) -> str:
+    """What a field accepts, in the page's words ("a whole number from 1 to 5,000 schools")."""
+    if spec.kind in ("int", "float"):
+        what = "a whole number" if spec.kind == "int" else "a number"
+        return (f"{what} from {_number(spec, spec.low)} to {_number(spec, spec.high)} "
+                f"{spec.unit}").strip()
+    if spec.kind == "choice":
+        return "one of: " + ", ".join(spec.choice_labels)
+    return spec.allowed()
+
+
+def humanize(message: str) -> str:
+    """A parameter-table message with parameter names replaced by their labels.
+
+    ``school_size_min must not exceed school_size_max (got {'school_size_min': 90, ...})``
+    becomes ``Smallest school must not exceed Largest school (now: Smallest school 90
+    teachers, Largest school 50 teachers)``.
+    """
+    got = re.search(r"\(got (\{.*\})\)", message)
+    now = ""
+    if got:
+        pairs = re.findall(r"'([a-z_]+)': ([^,}]+)", got.group(1))
+        parts = []
+        for name, raw in pairs:
+            if name in PARAMS:
+                try:
+                    value = float(raw) if PARAMS[name].kind in ("int", "float") else raw
+                    parts.append(f"{PARAMS[name].label} {format_value(name, value)}")
+                except ValueError:
+                    parts.append(f"{PARAMS[name].label} {raw}")
+        now = f" (now: {', '.join(parts)})"
+        message = message[: got.start()].rstrip()
+    text = re.sub(r"\b([a-z]+(?:_[a-z]+)+|[a-z]+)\b",
+                  lambda m: PARAMS[m.group(1)].label if m.group(1) in PARAMS else m.group(1),
+                  message)
+    return text[:1].upper() + text[1:] + now
 
 
 @dataclass(frozen=True)
@@ -109,11 +174,13 @@ class Checked:
 
     Attributes:
         kwargs: ``DiffusionModel(**kwargs)`` arguments, or None while any field is wrong.
-        errors: field name ('seed', a parameter name, or 'form' for combinations) to message.
+        errors: field name ('seed' or a parameter name) to its message, in the page's words.
+        teachers: teachers in the district the form describes (None while invalid).
     """
 
     kwargs: dict[str, Any] | None
     errors: dict[str, str] = field(default_factory=dict)
+    teachers: int | None = None
 
 
 @dataclass(frozen=True)
@@ -151,53 +218,62 @@ class Form:
         return replace(self, values={**self.values, name: value})
 
     def parsed(self, name: str) -> Any:
-        """One control's typed value; raises ParameterError naming the field if invalid."""
+        """One control's typed value; raises ParameterError (page words) if invalid."""
         spec, raw = PARAMS[name], self.values[name]
         if control_kind(spec) == "number":
-            text = str(raw).strip()
+            text = str(raw).strip().replace(",", "")
             try:
                 raw = int(text)
             except ValueError:
-                raise ParameterError(f"parameter {name!r}: {text!r} is not allowed; "
-                                     f"expected {spec.allowed()}") from None
-        return spec.check(raw)
+                raise ParameterError(f"{str(raw).strip()!r} is not allowed; expected "
+                                     f"{allowed_words(spec)}") from None
+        try:
+            return spec.check(raw)
+        except ParameterError:
+            raise ParameterError(f"{raw!r} is not allowed; expected "
+                                 f"{allowed_words(spec)}") from None
 
     def check(self) -> Checked:
-        """Validate every field and the combination; never raises."""
+        """Validate every field, the combination and the page's size cap; never raises."""
         errors: dict[str, str] = {}
         kwargs: dict[str, Any] = {"preset": self.preset}
         try:
             kwargs["seed"] = coerce_seed(self.seed)
-        except ParameterError as exc:
-            errors["seed"] = str(exc)
+        except ParameterError:
+            errors["seed"] = (f"{self.seed.strip()!r} is not allowed; expected a whole number, "
+                              "0 or more")
         for name in self.values:
             try:
                 kwargs[name] = self.parsed(name)
             except ParameterError as exc:
                 errors[name] = str(exc)
+        teachers = None
         if not any(name in errors for name in self.values):
             values = {n: kwargs[n] for n in self.values}
             try:
-                resolve(self.preset, **values)
+                params = resolve(self.preset, **values)
             except ParameterError as exc:
-                errors["form"] = str(exc)
                 for name in _names_in(str(exc)):
-                    errors[name] = "conflicts with another setting (see the message above)"
-        return Checked(None if errors else kwargs, errors)
-
-    def teachers(self) -> int | None:
-        """Teachers in the district the form describes (None while invalid)."""
-        checked = self.check()
-        if checked.kwargs is None:
-            return None
-        params = resolve(self.preset, **{n: checked.kwargs[n] for n in self.values})
-        return sum(school_sizes(params))
+                    errors[name] = humanize(str(exc))
+            else:
+                teachers = sum(school_sizes(params))
+                if teachers > MAX_PAGE_TEACHERS:
+                    errors["n_schools"] = (
+                        f"This district has {teachers:,} teachers; the page builds at most "
+                        f"{MAX_PAGE_TEACHERS:,} (about 30 s on 2 cores). Use fewer or smaller "
+                        "schools here, or `tis-sim run` for larger districts.")
+        return Checked(None if errors else kwargs, errors, teachers)
 
 
 def _names_in(message: str) -> list[str]:
     """Controls named in a combination error such as 'a must not exceed b (got ...)'."""
-    words = set(re.findall(r"[a-z_]+", message))
+    words = set(re.findall(r"[a-z_]+", message.split("(got")[0]))
     return [name for name in CONTROLS if name in words]
+
+
+def field_label(name: str) -> str:
+    """The label of a field ('seed' or a parameter name)."""
+    return "Seed" if name == "seed" else PARAMS[name].label
 
 
 def pending_changes(form: Form, model_params: Mapping[str, Any], seed: int,
@@ -217,77 +293,105 @@ def pending_changes(form: Form, model_params: Mapping[str, Any], seed: int,
 
 
 @solara.component
+def Message(text: str | None, kind: str = "error", ref: str = "") -> None:  # noqa: N802
+    """A message slot that is always in the page (empty without a message).
+
+    Announced by screen readers when it changes (``aria-live``); dark text on a light
+    background (contrast above 7:1).
+    """
+    classes = ["tis-msg", f"tis-msg-{kind}"] + (["tis-msg-empty"] if not text else [])
+    rv.Html(tag="div", children=[text or ""], class_=" ".join(classes),
+            attributes={"aria-live": "polite"}).meta(ref=ref or None)
+
+
+@solara.component
 def ParamControl(  # noqa: N802 (Solara components are PascalCase)
     name: str,
     form: solara.Reactive[Form],
     error: str | None,
     on_live: Callable[[str, Any], None],
+    live: bool,
+    note: str | None = None,
 ) -> None:
-    """One parameter's input, labelled with its value and unit; help text on hover."""
+    """One parameter's input, labelled with its value and unit, and its message slot."""
     spec = PARAMS[name]
     kind = control_kind(spec)
     value = form.value.values[name]
 
     def set_value(new: Any) -> None:
         form.set(form.value.with_value(name, new))
-        if spec.dynamic:
+        if spec.dynamic and live:
             try:
                 on_live(name, form.value.parsed(name))
             except ParameterError:
                 pass  # the field shows the message; the running model keeps its value
 
-    when = "now" if spec.dynamic else "on Reset"
-    tip = f"{spec.help} Allowed: {spec.allowed()}. Applies {when}."
-    with solara.Tooltip(tip), solara.Column(gap="0px", style={"margin-bottom": "6px"}):
+    when = " · now" if spec.dynamic and live else ""
+    tip = f"{spec.help} Allowed: {allowed_words(spec)}. Applies {'now' if when else 'on Reset'}."
+    with rv.Html(tag="div", class_="tis-field", attributes={"title": tip}):
         if kind in ("slider_int", "slider_float"):
-            solara.Text(f"{spec.label}: {format_value(name, value)}" + (" · now" if
-                        spec.dynamic else ""), style={"font-size": "0.85em"})
-            slider = solara.SliderInt if kind == "slider_int" else solara.SliderFloat
-            slider("", value=value, min=spec.low, max=spec.high, step=slider_step(spec),
-                   on_value=set_value, thumb_label=False).meta(ref=f"param-{name}")
+            rv.Html(tag="div", class_="tis-field-label",
+                    children=[f"{spec.label}: {format_value(name, value)}{when}"])
+            rv.Slider(v_model=value, on_v_model=set_value, label=spec.label, min=spec.low,
+                      max=spec.high, step=slider_step(spec), thumb_label=False,
+                      hide_details=True, class_="tis-slider").meta(ref=f"param-{name}")
         elif kind == "select":
-            solara.Select(spec.label + (" · now" if spec.dynamic else ""),
-                          values=list(spec.choices), value=value,
-                          on_value=set_value).meta(ref=f"param-{name}")
+            NativeSelect(spec.label + when, list(zip(spec.choices, spec.choice_labels,
+                                                     strict=True)),
+                         value, set_value, error=bool(error)).meta(ref=f"param-{name}")
         elif kind == "checkbox":
-            solara.Checkbox(label=spec.label, value=value,
-                            on_value=set_value).meta(ref=f"param-{name}")
+            rv.Checkbox(label=spec.label + when, v_model=value, on_v_model=set_value,
+                        hide_details=True).meta(ref=f"param-{name}")
         else:
-            solara.InputText(f"{spec.label} ({spec.low}-{spec.high})" if kind == "number"
-                             else spec.label, value=str(value), on_value=set_value,
-                             error=error or False).meta(ref=f"param-{name}")
-        if error and kind != "number" and kind != "text":
-            solara.Text(error, style={"color": "#b00020", "font-size": "0.8em"}).meta(
-                ref=f"error-{name}")
+            solara.InputText(f"{spec.label} ({allowed_words(spec)})", value=str(value),
+                             on_value=set_value,
+                             error=bool(error)).meta(ref=f"param-{name}")
+        Message(error or note, kind="error" if error else "info", ref=f"error-{name}")
+
+
+@solara.component
+def ParamGroup(  # noqa: N802
+    group: str,
+    form: solara.Reactive[Form],
+    errors: Mapping[str, str],
+    notes: Mapping[str, str],
+    on_live: Callable[[str, Any], None],
+    live: bool,
+) -> None:
+    """One group's heading, its main controls, and the rest under "More"."""
+    names = [n for n in CONTROLS if PARAMS[n].group == group]
+    main = [n for n in names if n in MAIN]
+    more = [n for n in names if n not in MAIN]
+    rv.Html(tag="h3", children=[group.capitalize()], class_="tis-h3")
+    for name in main:
+        ParamControl(name, form, errors.get(name), on_live, live, notes.get(name)).key(name)
+    if more:  # the table decides; the same on every render
+        with Disclosure(f"More {group} parameters ({len(more)})").key(f"more-{group}"):
+            for name in more:
+                ParamControl(name, form, errors.get(name), on_live, live).key(name)
 
 
 @solara.component
 def ParamsPanel(  # noqa: N802 (Solara components are PascalCase)
     form: solara.Reactive[Form],
     checked: Checked,
-    pending: list[str],
     on_live: Callable[[str, Any], None],
+    live: bool = True,
 ) -> None:
     """Preset, seed and the parameter controls, grouped as in the parameter table."""
-    solara.Select("Preset", values=sorted(PRESETS), value=form.value.preset,
-                  on_value=lambda p: form.set(form.value.with_preset(p))).meta(ref="preset")
+    NativeSelect("Preset", [(p, p.replace("_", " ")) for p in sorted(PRESETS)],
+                 form.value.preset, lambda p: form.set(form.value.with_preset(p))).meta(
+        ref="preset")
     solara.InputText("Seed (a whole number)", value=form.value.seed,
                      on_value=lambda s: form.set(form.value.with_value("seed", s)),
-                     error=checked.errors.get("seed", False)).meta(ref="seed")
-    if "form" in checked.errors:
-        solara.Error(checked.errors["form"], dense=True).meta(ref="form-error")
-    teachers = form.value.teachers()
-    if teachers is not None and teachers > LARGE_DISTRICT:
-        solara.Warning(f"{teachers:,} teachers: building this district takes a few seconds "
-                       "and the network is shown school by school.", dense=True)
-    if pending:
-        solara.Info("Reset applies: " + ", ".join(pending), dense=True).meta(ref="pending")
-    solara.Text("Controls marked 'now' change the running model at once; the others "
-                "apply on Reset.", style={"font-size": "0.8em", "color": "#555555"})
-    group = None
-    for name in CONTROLS:
-        spec = PARAMS[name]
-        if spec.group != group:
-            group = spec.group
-            solara.Text(group.capitalize(), style={"font-weight": "bold", "margin-top": "8px"})
-        ParamControl(name, form, checked.errors.get(name), on_live)
+                     error=bool(checked.errors.get("seed"))).meta(ref="seed")
+    Message(checked.errors.get("seed"), ref="error-seed")
+    rv.Html(tag="p", class_="tis-hint", children=[
+        "Controls marked 'now' change the running model at once; the others apply on Reset."
+        if live else "While comparing, changes apply when a comparison starts."])
+    notes = {}
+    if checked.teachers is not None and checked.teachers > LARGE_DISTRICT:
+        notes["n_schools"] = (f"{checked.teachers:,} teachers: building takes a while (with "
+                              "a progress bar); the network is shown as a map of schools.")
+    for group in GROUPS:
+        ParamGroup(group, form, checked.errors, notes, on_live, live).key(f"group-{group}")

@@ -1,12 +1,15 @@
 """The staff-network view of the browser page: a cached layout and two drawings.
 
-* Up to :data:`NODE_VIEW_MAX_TEACHERS` teachers, every staff member is a dot: coloured by
-  stage of the chosen innovation, sized by self-efficacy, specialists as black-edged
-  diamonds, teachers who share no free period with their specialist ringed in red. Each
-  school is its own cluster, so schools are visibly grouped.
-* Larger districts switch to a school view (one dot per school, sized by staff, coloured
-  by the share using the innovation), because tens of thousands of dots neither draw
-  quickly nor say anything a person can read.
+* Up to :data:`NODE_VIEW_MAX_TEACHERS` teachers, every staff member is a marker: its colour
+  and its shape both give the stage of the chosen innovation (so stage never rests on
+  colour alone), its size the self-efficacy; specialists are black-edged diamonds, teachers
+  who share no free period with their specialist are ringed in dark red. Each school is its
+  own cluster, so schools are visibly grouped.
+* Larger districts switch to a school map: one square per school on a grid (schools in
+  their order, so from the smallest to the largest), coloured by the share of its teachers
+  using the innovation (viridis, readable in grey and under colour-vision deficiencies).
+  Tens of thousands of dots, or the cross-school ties between hundreds of schools, say
+  nothing a person can read.
 
 A force-directed layout costs seconds on big graphs (DEPENDENCIES.md), so positions are
 computed once per network and cached under a fingerprint of the network itself (schools
@@ -28,11 +31,15 @@ import numpy as np
 from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
+from matplotlib.patheffects import withStroke
 
 from sim.app.render import (
+    FONT_PT,
     STAGE_COLOR_BY_CODE,
     STAGE_COLORS,
+    STAGE_MARKERS,
     STAGE_ORDER,
+    TITLE_PT,
     LayeredFigure,
     stage_label,
 )
@@ -48,8 +55,8 @@ NODE_VIEW_MAX_TEACHERS = 500
 CACHE_SIZE = 8
 #: Spring-layout iterations per school (enough to separate departments; cost is per school).
 SPRING_ITERATIONS = 50
-#: Fewer cross-school pairs than this are drawn as lines in the school view.
-MAX_SCHOOL_TIE_LINES = 3000
+#: Network figure size in inches (at render.DPI).
+FIGURE_SIZE = (6.4, 5.2)
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,6 @@ class NetworkLayout:
         school_center: float[S, 2] centre of each school's cluster.
         school_radius: float[S] radius of each school's disc (grows with its staff).
         school_size: int[S] teachers per school.
-        school_ties: int[T, 3] rows (school a, school b, number of ties) with a < b.
         pos: float[M, 2] position of every node, or None for the school view.
         segments: float[E, 2, 2] tie segments, or None (school view, complete network).
     """
@@ -68,7 +74,6 @@ class NetworkLayout:
     school_center: np.ndarray
     school_radius: np.ndarray
     school_size: np.ndarray
-    school_ties: np.ndarray
     pos: np.ndarray | None
     segments: np.ndarray | None
 
@@ -145,9 +150,8 @@ def compute_layout(net: StaffNetwork, node_view: bool) -> NetworkLayout:
     cols = max(1, math.ceil(math.sqrt(n_schools * 1.4)))  # a landscape grid
     index = np.arange(n_schools)
     center = np.column_stack([index % cols, -(index // cols)]).astype(float) * 2.3
-    ties = _school_ties(net)
     if not node_view:
-        return NetworkLayout(center, radius, size, ties, None, None)
+        return NetworkLayout(center, radius, size, None, None)
     pos = np.zeros((net.n_nodes, 2))
     for s in range(n_schools):
         members = np.flatnonzero(net.school == s)
@@ -156,7 +160,7 @@ def compute_layout(net: StaffNetwork, node_view: bool) -> NetworkLayout:
     if net.graph is not None:
         edges = np.asarray(net.graph.edges(), dtype=np.int64).reshape(-1, 2)
         segments = pos[edges]
-    return NetworkLayout(center, radius, size, ties, pos, segments)
+    return NetworkLayout(center, radius, size, pos, segments)
 
 
 def _school_positions(net: StaffNetwork, members: np.ndarray, school: int) -> np.ndarray:
@@ -179,19 +183,6 @@ def _school_positions(net: StaffNetwork, members: np.ndarray, school: int) -> np
     return xy / np.maximum(norm / max(float(np.quantile(norm, 0.95)), 1e-9), 1.0)[:, None]
 
 
-def _school_ties(net: StaffNetwork) -> np.ndarray:
-    """Cross-school tie counts as rows (a, b, count), a < b."""
-    if net.adjacency is None:
-        return np.zeros((0, 3), dtype=np.int64)
-    coo = net.adjacency.tocoo()
-    a, b = net.school[coo.row].astype(np.int64), net.school[coo.col].astype(np.int64)
-    keep = a < b  # each undirected cross-school tie once
-    if not keep.any():
-        return np.zeros((0, 3), dtype=np.int64)
-    pairs, counts = np.unique(np.column_stack([a[keep], b[keep]]), axis=0, return_counts=True)
-    return np.column_stack([pairs, counts])
-
-
 # --- drawing ----------------------------------------------------------------------------------
 
 
@@ -204,126 +195,151 @@ def innovation_label(model: DiffusionModel, j: int) -> str:
 
 
 class NetworkView:
-    """The network figure of one model: ties, schools and legend drawn once, dots per frame."""
+    """The network figure of one model: ties, schools and legend drawn once, markers per frame."""
 
     name = "network"
 
-    def __init__(self, model: DiffusionModel) -> None:
+    def __init__(self, model: DiffusionModel, title: str = "Staff network") -> None:
         net = model.network
+        self.heading = title
         self.node_view = use_node_view(net)
         self.layout = LAYOUTS.get(net, self.node_view)
-        self.layered = LayeredFigure(7.6, 5.6)
+        self.layered = LayeredFigure(*FIGURE_SIZE)
         fig = self.layered.fig
-        # Room below for the legend (node view) or the note, at the right for the colour bar.
-        self.ax = fig.add_axes((0.01, 0.11, 0.98, 0.83) if self.node_view
-                               else (0.01, 0.06, 0.84, 0.87))
+        # Room below for the legend (node view); at the right for the colour bar.
+        self.ax = fig.add_axes((0.01, 0.2, 0.98, 0.72) if self.node_view
+                               else (0.03, 0.04, 0.78, 0.86))
         self.ax.set_aspect("equal", adjustable="box")
         self.ax.set_axis_off()
-        self.title = self.layered.animate(fig.text(0.5, 0.965, "", ha="center", va="center",
-                                                   fontsize=10))
+        self.title = self.layered.animate(fig.text(0.02, 0.965, "", ha="left", va="center",
+                                                   fontsize=TITLE_PT))
         if self.node_view:
             self._static_nodes(model)
+            self._fit_schools()
         else:
             self._static_schools(model)
-        self._frame_limits()
+        self.alt = ""
 
     def frame(self, model: DiffusionModel, innovation: int) -> bytes:
         """The figure for the model's current day, coloured by ``innovation``, as PNG."""
         live = 0 <= innovation < model.cat.n
         j = innovation if live else -1
-        what = innovation_label(model, innovation) if live else "no innovation yet"
+        what = f"#{innovation + 1}" if live else "(none yet)"
         with self.layered.lock:
             if self.node_view:
-                self._update_nodes(model, j)
-                self.title.set_text(f"Staff network, day {model.day}: stage of innovation "
-                                    f"{what}")
+                counts = self._update_nodes(model, j)
+                self.title.set_text(f"{self.heading}, day {model.day}: stage of innovation {what}")
+                shown = ", ".join(f"{n} {stage_label(Stage(s))}" for s, n in enumerate(counts) if n)
+                self.alt = (f"{self.heading} on day {model.day}: {model.n_teachers} teachers in "
+                            f"{model.n_schools} school clusters, coloured and shaped by their "
+                            f"stage of innovation {what}: {shown}.")
             else:
-                self._update_schools(model, j)
-                self.title.set_text(f"School view ({model.n_teachers:,} teachers > "
-                                    f"{NODE_VIEW_MAX_TEACHERS}), day {model.day}: innovation "
-                                    f"{what}")
+                share = self._update_schools(model, j)
+                self.title.set_text(f"{self.heading}, day {model.day}: share using "
+                                    f"innovation {what}, per school")
+                self.alt = (f"Map of {model.n_schools:,} schools ({model.n_teachers:,} teachers) "
+                            f"on day {model.day}, one square per school, coloured by the share "
+                            f"of its teachers using innovation {what}: median "
+                            f"{np.median(share):.0%}, from {share.min():.0%} to "
+                            f"{share.max():.0%}.")
             return self.layered.png("static")
+
+    def export(self, fmt: str) -> bytes:
+        """The current frame as a PNG or SVG file."""
+        return self.layered.export(fmt)
 
     # -- node view ---------------------------------------------------------------------------
     def _static_nodes(self, model: DiffusionModel) -> None:
         ax, layout, net = self.ax, self.layout, model.network
         discs = [Circle(tuple(c), r) for c, r in zip(layout.school_center, layout.school_radius,
                                                       strict=True)]
-        ax.add_collection(PatchCollection(discs, facecolors="#f3f3f3", edgecolors="#dddddd",
+        ax.add_collection(PatchCollection(discs, facecolors="#f5f5f5", edgecolors="#d0d0d0",
                                           linewidths=0.6, zorder=-1))
         if layout.segments is not None:
             ax.add_collection(LineCollection(layout.segments, colors="#9a9a9a",
                                              linewidths=0.35, alpha=0.45, zorder=0))
         for s, (x, y) in enumerate(layout.school_center):
             ax.text(x, y + layout.school_radius[s] + 0.1, f"school {s + 1}",
-                    ha="center", va="bottom", fontsize=7, color="#444444")
+                    ha="center", va="bottom", fontsize=FONT_PT, color="#333333")
         if net.adjacency is None:
-            ax.text(0.5, -0.02, "complete network: everyone is tied to everyone (ties not "
-                    "drawn)", transform=ax.transAxes, ha="center", va="top", fontsize=7,
-                    color="#444444")
+            self.layered.fig.text(0.5, 0.185, "complete network: everyone is tied to everyone "
+                                  "(ties not drawn)", ha="center", va="top", fontsize=FONT_PT,
+                                  color="#333333")
         n, pos = net.n_teachers, layout.pos
-        self.teachers = self.layered.animate(ax.scatter(pos[:n, 0], pos[:n, 1], zorder=2))
+        # One collection per stage, each with its own marker: a collection of one marker
+        # shape draws much faster than one collection of many shapes.
+        self.by_stage = [self.layered.animate(ax.scatter(
+            np.zeros(0), np.zeros(0), marker=STAGE_MARKERS[s], color=STAGE_COLORS[s],
+            zorder=2)) for s in (Stage(c) for c in range(len(Stage)))]
         self.specialists = self.layered.animate(ax.scatter(
             pos[n:, 0], pos[n:, 1], s=110, marker="D", edgecolors="black", linewidths=1.4,
             zorder=3))
-        handles = [Line2D([], [], ls="", marker="o", ms=6, mfc=STAGE_COLORS[s], mec="none",
-                          label=stage_label(s)) for s in STAGE_ORDER]
+        handles = [Line2D([], [], ls="", marker=STAGE_MARKERS[s], ms=8, mfc=STAGE_COLORS[s],
+                          mec="#555555", mew=0.5, label=stage_label(s)) for s in STAGE_ORDER]
         handles += [
-            Line2D([], [], ls="", marker="D", ms=6, mfc="white", mec="black",
+            Line2D([], [], ls="", marker="D", ms=8, mfc="white", mec="black", mew=1.4,
                    label="specialist"),
-            Line2D([], [], ls="", marker="o", ms=6, mfc="white", mec="#b2182b", mew=1.2,
-                   label="no free period with specialist"),
+            Line2D([], [], ls="", marker="o", ms=8, mfc="white", mec="#a50f15", mew=1.6,
+                   label="no free period\nwith specialist"),
         ]
-        self.layered.fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=7,
-                                frameon=False, title="dot size: self-efficacy",
-                                title_fontsize=7)
+        self.layered.fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=FONT_PT,
+                                frameon=False, title="marker size: self-efficacy",
+                                title_fontsize=FONT_PT, bbox_to_anchor=(0.5, 0.0))
 
-    def _update_nodes(self, model: DiffusionModel, j: int) -> None:
+    def _fit_schools(self) -> None:
+        """Fit the view to the school discs plus the labels above them."""
+        c, r = self.layout.school_center, self.layout.school_radius
+        self.ax.set_xlim((c[:, 0] - r).min() - 0.15, (c[:, 0] + r).max() + 0.15)
+        self.ax.set_ylim((c[:, 1] - r).min() - 0.15, (c[:, 1] + r + 0.5).max() + 0.1)
+
+    def _update_nodes(self, model: DiffusionModel, j: int) -> np.ndarray:
         n = model.n_teachers
         stage = model.staff.stage[:, j] if j >= 0 else np.zeros(model.network.n_nodes, np.int8)
         colors = np.asarray(STAGE_COLOR_BY_CODE)[stage]
         # Only teachers who have a specialist can be out of the specialist's reach.
         ringed = ~model.reachable & (model.staff.spec_of[:n] >= 0)
-        self.teachers.set_facecolors(colors[:n])
-        self.teachers.set_sizes(6 + 70 * model.staff.se[:n])
-        self.teachers.set_edgecolors(np.where(ringed, "#b2182b", "white"))
-        self.teachers.set_linewidths(np.where(ringed, 1.1, 0.3))
+        pos, size = self.layout.pos[:n], 12 + 80 * model.staff.se[:n]
+        for code, dots in enumerate(self.by_stage):
+            mine = stage[:n] == code
+            dots.set_offsets(pos[mine])
+            dots.set_sizes(size[mine])
+            dots.set_edgecolors(np.where(ringed[mine], "#a50f15", "#555555"))
+            dots.set_linewidths(np.where(ringed[mine], 1.4, 0.3))
         self.specialists.set_facecolors(colors[n:])
+        return np.bincount(stage[:n], minlength=len(Stage))
 
     # -- school view -------------------------------------------------------------------------
     def _static_schools(self, model: DiffusionModel) -> None:
-        ax, fig, layout = self.ax, self.layered.fig, self.layout
-        center, ties = layout.school_center, layout.school_ties
-        if 0 < len(ties) <= MAX_SCHOOL_TIE_LINES:
-            width = 0.3 + 1.2 * np.log1p(ties[:, 2]) / np.log1p(ties[:, 2].max())
-            ax.add_collection(LineCollection(center[ties[:, :2]], colors="#9a9a9a",
-                                             linewidths=width, alpha=0.3, zorder=0))
-        many = len(center) > 400
-        scale = (30 if many else 900) / max(math.sqrt(len(center)), 1)
-        self.schools = self.layered.animate(ax.scatter(
-            center[:, 0], center[:, 1], s=scale * layout.school_size
-            / max(layout.school_size.mean(), 1), c=np.zeros(len(center)), cmap="YlGn", vmin=0,
-            vmax=1, edgecolors="#555555", linewidths=0.2 if many else 0.6, zorder=2))
-        fig.colorbar(self.schools, cax=fig.add_axes((0.88, 0.15, 0.025, 0.7)),
-                     label="share of the school's teachers using it")
-        if len(center) <= 40:
-            for s, (x, y) in enumerate(center):
-                ax.text(x, y - 0.75, str(s + 1), ha="center", va="top", fontsize=7,
-                        color="#444444")
-        fig.text(0.43, 0.015, "one dot per school, sized by staff; lines: cross-school ties",
-                 ha="center", fontsize=7, color="#444444")
+        ax, fig = self.ax, self.layered.fig
+        size = self.layout.school_size
+        cols = max(1, math.ceil(math.sqrt(len(size) * 1.3)))
+        rows = math.ceil(len(size) / cols)
+        self.grid_shape = (rows, cols)
+        grid = np.full(rows * cols, np.nan)
+        self.schools = self.layered.animate(ax.imshow(
+            grid.reshape(rows, cols), cmap="viridis", vmin=0, vmax=1, interpolation="nearest",
+            aspect="equal"))
+        bar = fig.colorbar(self.schools, cax=fig.add_axes((0.84, 0.12, 0.03, 0.7)))
+        bar.set_label("share of the school's teachers using it", fontsize=FONT_PT)
+        bar.ax.tick_params(labelsize=FONT_PT)
+        if len(size) <= 60:
+            for s in range(len(size)):
+                ax.text(s % cols, s // cols, str(s + 1), ha="center", va="center",
+                        fontsize=FONT_PT, color="black",
+                        path_effects=[withStroke(linewidth=2.5, foreground="white")])
+        fig.text(0.02, 0.015, f"one square per school, in school order ({size.min()} to "
+                 f"{size.max()} teachers); white: no innovation yet", fontsize=FONT_PT,
+                 color="#333333")
 
-    def _update_schools(self, model: DiffusionModel, j: int) -> None:
+    def _update_schools(self, model: DiffusionModel, j: int) -> np.ndarray:
         n = model.n_teachers
         using = model.staff.stage[:n, j] >= Stage.TRIAL if j >= 0 else np.zeros(n, dtype=bool)
         size = self.layout.school_size
         share = np.bincount(model.school_of_teacher, weights=using,
                             minlength=len(size)) / np.maximum(size, 1)
-        self.schools.set_array(share)
-
-    def _frame_limits(self) -> None:
-        """Fit the view to the school discs (plus labels above them), not to stray ties."""
-        c, r = self.layout.school_center, self.layout.school_radius
-        top = r + (0.45 if self.node_view else 0.0)
-        self.ax.set_xlim((c[:, 0] - r).min() - 0.15, (c[:, 0] + r).max() + 0.15)
-        self.ax.set_ylim((c[:, 1] - r).min() - 0.15, (c[:, 1] + top).max() + 0.1)
+        rows, cols = self.grid_shape
+        grid = np.full(rows * cols, np.nan)
+        if j >= 0:
+            grid[: len(share)] = share
+        self.schools.set_data(grid.reshape(rows, cols))
+        return share

@@ -1,266 +1,417 @@
-"""The browser page of tis-sim: watch the district, change a policy, see the spread.
+"""The browser page of tis-sim: watch the district, change a policy, compare, see the spread.
 
-``tis-sim viz`` serves :func:`Page` with Solara (``solara run sim.app`` works too). The page
-keeps the layout and controls of Mesa's SolaraViz (sidebar with Reset / ▶ / Step and the
-model parameters; views in the main area, drawn with matplotlib) but is composed here,
-because SolaraViz 3.3.1 rebuilds the model from every slider's value (which silently undoes
-a preset), raises inside the click handler on a bad value, and cannot keep a network layout
-across Resets. See ``sim.app.controls`` for how presets, sliders and policies interact.
+``tis-sim viz`` serves :func:`Page` with Solara. The page keeps the layout and controls of
+Mesa's SolaraViz (sidebar with Reset / Play / Step and the model parameters; views in the
+main area, drawn with matplotlib) but is composed here, because SolaraViz 3.3.1 rebuilds the
+model from every slider's value (which silently undoes a preset), raises inside the click
+handler on a bad value, builds on the event thread, and cannot keep a network layout across
+Resets. See ``sim.app.controls`` for presets, sliders and policies, ``sim.app.builder`` for
+builds off the event thread, ``sim.app.compare`` for Compare mode.
+
+Memory: a session's models, figures and threads belong to the session. When its tab closes
+(or its connection is gone for ``SOLARA_KERNEL_CULL_TIMEOUT``), Solara closes the session,
+the page's cleanup stops Play and any build, and releases every model it built, so the
+server's memory returns to what it was (the browser test measures it).
 
 The model never imports this module; this module only reads the model's public state.
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from html import escape
 from typing import Any
 
 import solara
 import solara.lab
 
-from sim.app.charts import CHARTS, Chart, card_facts, remember_initial_state
-from sim.app.controls import Form, ParamsPanel, pending_changes
-from sim.app.network_view import NetworkView, innovation_label
+from sim.app import compare, compare_view, info
+from sim.app.builder import Job, release
+from sim.app.controls import (
+    Form,
+    Message,
+    ParamsPanel,
+    field_label,
+    format_value,
+    pending_changes,
+)
 from sim.app.render import RenderTimes
-from sim.errors import UserError
-from sim.model import DiffusionModel
+from sim.app.runs import LiveRun
+from sim.app.views import SimulationTab, Views, build_run
+from sim.app.widgets import CSS, Shortcuts, apply_theme
+from sim.dynamics.submodels import DAYS_PER_YEAR
 from sim.params import PARAMS
+
+rv = solara.v  # Vuetify components as Solara elements (reacton.ipyvuetify)
 
 log = logging.getLogger(__name__)
 
+TITLE = "tis-sim: how classroom technology spreads through integration specialists"
 #: Play: pause between frames (ms) and school days per frame, at page load.
 DEFAULT_INTERVAL_MS = 50
 DEFAULT_DAYS_PER_STEP = 1
+#: Run to day N draws a frame about this often (s), stepping as many days as fit.
+RUN_TO_FRAME_S = 0.4
 
-ABOUT = """\
-One step is one school day (180 a school year). The network colours every staff member by
-their stage for the innovation chosen above it; dot size is technology self-efficacy;
-diamonds are the technology integration specialists; a red ring marks a teacher who shares
-no free period with their specialist, so one-to-one coaching can never happen (trainings,
-co-teaching and colleagues still reach them). Stage shares are means over the innovations
-live that day, so a newly introduced innovation pulls them down. Everything shown is
-computed by the model (DiffusionModel); its submodels, defaults and their sources are in
-docs/ODD.md and in the output of tis-sim params.\
-"""
+apply_theme()
 
 
-def build_model(kwargs: dict[str, Any]) -> DiffusionModel:
-    """A new model for the page (keeps its day-0 state for the charts' reference lines)."""
-    model = DiffusionModel(**kwargs)
-    remember_initial_state(model)
-    return model
+def return_freed_memory() -> None:
+    """Give freed heap pages back to the operating system (glibc's ``malloc_trim``).
+
+    Without it the server's resident memory stays at its peak after a session's models are
+    freed (glibc keeps freed small blocks for reuse). A no-op where glibc is absent.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
-@dataclass
 class Session:
-    """Per-page objects that are not UI state.
+    """Per-tab objects that are not UI state: render times and what to release on close.
 
-    Attributes:
-        lock: held while the model changes (a step, a policy change, a swap on Reset):
-            Play steps in a worker thread while the user may click or move a slider.
-        times: seconds each view took to draw in the latest frame.
+    ``models`` holds the tab's models weakly: a released model that nothing else holds
+    drops out by itself.
     """
 
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    times: RenderTimes = field(default_factory=RenderTimes)
+    def __init__(self) -> None:
+        self.times = RenderTimes()
+        self.jobs: list[Job] = []
+        self.models: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.closed = False
+        #: The page's box of what it shows (runs, figures, the comparison).
+        self.shown: dict[str, Any] = {}
+        #: Counts Play / Run-to starts: a play loop stops when a newer one has started.
+        self.plays = 0
+        #: The last frame (tick) the page has finished drawing.
+        self.drawn = 0
+        self._drawn = threading.Condition()
 
+    def mark_drawn(self, tick: int) -> None:
+        """Called after each render pass."""
+        with self._drawn:
+            self.drawn = tick
+            self._drawn.notify_all()
 
-@dataclass
-class Views:
-    """The figures of one model (each keeps its static layer between frames)."""
+    def wait_drawn(self, tick: int, timeout: float = 10.0) -> None:
+        """Wait until frame ``tick`` has been drawn (Play's back-pressure)."""
+        with self._drawn:
+            self._drawn.wait_for(lambda: self.drawn >= tick or self.closed, timeout)
 
-    network: NetworkView
-    charts: list[Chart]
-
-    @classmethod
-    def of(cls, model: DiffusionModel) -> Views:
-        """Figures for ``model`` (the network layout comes from the shared cache)."""
-        return cls(NetworkView(model), [chart(model) for chart in CHARTS])
+    def close(self) -> None:
+        """Stop this tab's work and release its models (on tab close)."""
+        self.closed = True
+        for job in list(self.jobs):
+            job.cancel(timeout=30)
+        for model in list(self.models):
+            release(model)
+        self.jobs.clear()
+        self.models.clear()
+        if self.shown.get("arms") is not None:
+            self.shown["arms"].close()
+        self.shown.clear()  # what the page showed: let it go even if a callback lingers
+        gc.collect()
+        return_freed_memory()
 
 
 @solara.component
-def ViewImage(  # noqa: N802 (Solara components are PascalCase)
-    name: str, draw: Callable[[], bytes], depends_on: list[Any], times: RenderTimes
-) -> None:
-    """A view as a PNG image, redrawn only when ``depends_on`` changes.
-
-    Typing in a form field re-renders the page; the memo keeps that from redrawing charts.
-    """
-
-    def render() -> bytes:
-        with times.measure(name):
-            return draw()
-
-    png = solara.use_memo(render, dependencies=depends_on)
-    solara.Image(png, format="png", width="100%", classes=[f"tis-view-{name}"])
-
-
-def html_table(rows: list[tuple[str, str]]) -> str:
-    """Rows of (label, value) as an HTML table, escaped.
-
-    Plain HTML rather than ``solara.Markdown``: Solara's Markdown loads KaTeX, which is not
-    among the offline assets, so the server would try to fetch it from a CDN.
-    """
-    cell = "padding:3px 6px;border-bottom:1px solid #e0e0e0;vertical-align:top"
-    body = "".join(f'<tr><td style="{cell}">{escape(label)}</td>'
-                   f'<td style="{cell}"><b>{escape(value)}</b></td></tr>'
-                   for label, value in rows)
-    return f'<table style="border-collapse:collapse;width:100%">{body}</table>'
-
-
-@solara.component
-def SummaryCard(  # noqa: N802 (Solara components are PascalCase)
-    model: DiffusionModel, tick: int, innovation: int, changes: list[str]
-) -> None:
-    """Users, INTEGRATED, days to 50%, reach: the numbers a district leader asks for."""
-    with solara.Div(classes=["tis-summary"]):
-        solara.HTML(unsafe_innerHTML=html_table(card_facts(model, innovation))).meta(
-            ref="summary")
-        if changes:
-            items = "".join(f"<li>{escape(c)}</li>" for c in changes)
-            solara.HTML(unsafe_innerHTML=f"<p><b>Policy changes in this run</b></p><ul>{items}"
-                        "</ul>").meta(ref="changes")
-
-
-@solara.component
-def Controller(  # noqa: N802 (Solara components are PascalCase)
-    on_reset: Callable[[], None],
-    on_step: Callable[[], None],
-    playing: solara.Reactive[bool],
-    interval: solara.Reactive[int],
-    days: solara.Reactive[int],
-    notice: str | None,
-) -> None:
-    """Reset / ▶ / Step, as in Mesa's SolaraViz, plus days per step and play speed."""
-    with solara.Row(justify="space-between"):
-        solara.Button("Reset", color="primary", on_click=on_reset)
-        solara.Button("❚❚" if playing.value else "▶", color="primary",
-                      on_click=lambda: playing.set(not playing.value))
-        solara.Button("Step", color="primary", on_click=on_step, disabled=playing.value)
-    # No thumb label: the value is in the label, and a focused thumb's bubble would cover
-    # the buttons above.
-    solara.SliderInt(f"Days per step: {days.value}", value=days, min=1, max=30,
-                     thumb_label=False)
-    solara.SliderInt(f"Pause between frames: {interval.value} ms", value=interval, min=0,
-                     max=1000, step=50, thumb_label=False)
-    if notice:
-        solara.Error(notice, dense=True).meta(ref="notice")
+def StatusArea(job: Job | None, progress: tuple[float, str], notice: str | None,  # noqa: N802
+               pending: list[str], on_cancel: Callable[[], None]) -> None:
+    """Progress and Cancel, the last notice, and what Reset would change: fixed slots."""
+    fraction, text = progress
+    with rv.Html(tag="div", class_="tis-status", attributes={"aria-live": "polite"}):
+        if job is not None:
+            rv.Html(tag="div", class_="tis-field-label", children=[f"{job.title}: {text}"])
+            rv.ProgressLinear(value=round(100 * fraction), height=8, color="primary",
+                              attributes={"aria-label": f"{job.title} progress",
+                                          "role": "progressbar"})
+            solara.Button("Cancel", on_click=on_cancel, outlined=True, small=True,
+                          color="primary").meta(ref="cancel")
+    Message(notice, kind="error", ref="notice")
+    Message("Reset applies: " + ", ".join(pending) if pending else None, kind="info",
+            ref="pending")
 
 
 @solara.component
 def Page() -> None:  # noqa: N802 (the name Solara's server looks for)
-    """The whole page: controls in the sidebar, network, summary and charts in the main area."""
+    """The whole page: controls in the sidebar; Simulation, Compare and About tabs."""
     session = solara.use_memo(Session, dependencies=[])
-    first = solara.use_memo(lambda: build_model(Form.for_preset().check().kwargs),
-                            dependencies=[])
-    model = solara.use_reactive(first)
+    # The (LiveRun, Views) shown, in a box the page replaces on Reset (``tick`` redraws):
+    # a reactive variable would keep its first value alive as its default.
+    shown = solara.use_memo(lambda: session.shown.setdefault(
+        "run", build_run(Form.for_preset().check().kwargs)) and session.shown,
+        dependencies=[])
     form = solara.use_reactive(Form.for_preset())
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
+    target = solara.use_reactive(None)  # Run to day N: the day, or None for plain Play
     interval = solara.use_reactive(DEFAULT_INTERVAL_MS)
     days = solara.use_reactive(DEFAULT_DAYS_PER_STEP)
     innovation = solara.use_reactive(0)
     notice = solara.use_reactive(None)
-    changes = solara.use_reactive([])
+    job = solara.use_reactive(None)
+    progress = solara.use_reactive((0.0, ""))
+    arms = solara.use_reactive(None)  # compare.Arms while comparing
+    tab = solara.use_reactive(0)
+    run_to = solara.use_reactive(str(DAYS_PER_YEAR))
+    run, views = shown["run"]
+    session.models.add(run.model)
 
-    def advance() -> None:
-        with session.lock:
-            m = model.value
-            try:
-                for _ in range(days.value):
-                    m.step()
-            except Exception as exc:  # a model bug must not take the page down
-                log.exception("model step failed")
-                playing.set(False)
-                notice.set(f"The model failed on day {m.day}: {exc!r}")
+    def cleanup() -> Callable[[], None]:
+        return session.close
+
+    solara.use_effect(cleanup, [])
+    solara.use_effect(lambda: session.mark_drawn(tick.value), [tick.value])
+
+    def current() -> LiveRun:
+        return shown["run"][0]
+
+    def advance(n: int) -> float:
+        """Step ``n`` days (both arms while comparing), then redraw; returns step seconds."""
+        start = time.perf_counter()
+        try:
+            current().step(n)
+            if arms.value is not None:
+                arms.value.step(n)
+        except Exception as exc:  # a model bug must not take the page down
+            log.exception("model step failed")
+            playing.set(False)
+            notice.set(f"The model failed on day {current().model.day}: {exc!r}")
+        seconds = time.perf_counter() - start
         tick.set(tick.value + 1)
+        session.wait_drawn(tick.value)  # one frame at a time: never outrun the page
+        return seconds
 
     def play_loop() -> None:
-        while playing.value:
-            time.sleep(interval.value / 1000)
-            if not playing.value:
-                return
-            advance()
+        chunk, goal, mine = 1, target.value, session.plays
+        while playing.value and session.plays == mine:
+            if goal is None:
+                time.sleep(interval.value / 1000)
+                if not playing.value or session.plays != mine:
+                    return
+                advance(days.value)
+                continue
+            left = goal - current().model.day
+            if left <= 0:
+                break
+            n = min(chunk, left)
+            start = time.perf_counter()
+            stepping = advance(n)
+            drawing = time.perf_counter() - start - stepping
+            # Step as long as a frame takes to draw (at least RUN_TO_FRAME_S): drawing every
+            # day would make the run mostly drawing.
+            chunk = max(1, int(max(RUN_TO_FRAME_S, drawing) / max(stepping / n, 1e-5)))
+        if session.plays == mine:  # not if a newer Play or Run-to has started since
+            playing.set(False)
 
     solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
 
+    def toggle_play() -> None:
+        session.plays += 1
+        if not playing.value:
+            target.set(None)  # plain Play
+        playing.set(not playing.value)
+
+    def start_run_to(goal: int) -> None:
+        if goal > current().model.day:
+            session.plays += 1
+            target.set(goal)
+            playing.set(True)
+
+    def run_to_day() -> None:
+        text = run_to.value.strip()
+        if not text.isdigit() or int(text) <= current().model.day:
+            notice.set(f"Run to day: {text!r} is not allowed; expected a whole number after "
+                       f"today (day {current().model.day})")
+            return
+        notice.set(None)
+        start_run_to(int(text))
+
+    def watch_job() -> None:
+        current = job.value
+        if current is None:
+            return
+        while not current.wait(0.25):
+            progress.set(current.progress())
+        if not current.claim():
+            return  # a newer job took over and dropped this one's result
+        if current.cancelled:
+            notice.set(f"{current.title} cancelled; the current run goes on.")
+        elif current.error is not None:
+            notice.set(f"{current.title} failed: {current.error}")
+        else:
+            current.on_done(current.result)
+        if current in session.jobs:
+            session.jobs.remove(current)
+        if job.value is current:  # a new job may already have replaced it
+            job.set(None)
+
+    solara.lab.use_task(watch_job, dependencies=[job.value], prefer_threaded=True)
+
+    def drop(result: Any) -> None:
+        runs = [result[0]] + ([result[1].run] if isinstance(result[1], compare.Arms) else [])
+        for r in runs:
+            release(r.model)
+
+    def start_job(work: Callable[[Job], Any], title: str, on_done: Callable[[Any], None]) -> None:
+        old = job.value
+        if old is not None and not old.done:
+            notice.set(f"{old.title} is still running; cancel it first.")
+            return
+        if old is not None and old.claim() and old.result is not None:
+            drop(old.result)  # finished, but not shown yet: replaced by the new job
+        new = Job(work, title)
+        new.on_done = on_done
+        session.jobs.append(new)
+        progress.set((0.0, "starting"))
+        notice.set(None)
+        job.set(new.start())
+
     def reset() -> None:
+        session.plays += 1
         playing.set(False)
         checked = form.value.check()
         if checked.kwargs is None:
-            notice.set("Not reset: correct the fields marked in red. The current run goes on "
-                       "unchanged.")
+            names = " and ".join(field_label(n) for n in checked.errors)
+            notice.set(f"Not reset: {names} need a valid value (see the message under each). "
+                       "The current run goes on unchanged.")
             return
-        try:
-            new = build_model(checked.kwargs)
-        except UserError as exc:
-            notice.set(f"Not reset: {exc}")
-            return
-        with session.lock:
-            model.set(new)
-        changes.set([])
-        notice.set(None)
-        innovation.set(min(innovation.value, max(new.cat.n - 1, 0)))
+        kwargs, teachers = checked.kwargs, checked.teachers
+
+        start_job(lambda j: build_run(kwargs, j, teachers), "Building the district", show)
+
+    def show(result: tuple[LiveRun, Views], new_arms: compare.Arms | None = None) -> None:
+        """Swap in a newly built run (and comparison); release what they replace."""
+        old = shown["run"][0].model
+        session.jobs[:] = [j for j in session.jobs if not j.done]
+        session.models.add(result[0].model)
+        if arms.value is not None:
+            arms.value.close()
+        if new_arms is not None:
+            session.models.add(new_arms.run.model)
+            if new_arms.replicates >= 2:
+                def work(j: Job) -> None:
+                    new_arms.batch = compare.run_replicates(j, new_arms)
+
+                new_arms.job = Job(work, "Replicates").start()
+                session.jobs.append(new_arms.job)
+        shown["run"] = result
+        shown["arms"] = new_arms
+        arms.set(new_arms)
+        if old is not result[0].model:
+            release(old)
+            return_freed_memory()
+        innovation.set(min(innovation.value, max(result[0].model.cat.n - 1, 0)))
         tick.set(tick.value + 1)
+
+    def on_compare(result: tuple[LiveRun, compare.Arms]) -> None:
+        baseline, new_arms = result
+        show((baseline, new_arms.views[0]), new_arms)
 
     def live_change(name: str, value: Any) -> None:
-        m = model.value
-        old = m.p[name]
-        if old == value:
+        try:
+            current().change(name, value, PARAMS[name].label, lambda x: format_value(name, x))
+        except Exception as exc:  # a UserError from set_params: show it, keep the run
+            notice.set(str(exc))
             return
-        with session.lock:
-            try:
-                m.set_params(**{name: value})
-            except UserError as exc:
-                notice.set(str(exc))
-                return
-        changes.set([*changes.value, f"day {m.day}: {PARAMS[name].label} {old} → {value}"])
         tick.set(tick.value + 1)
 
-    m = model.value
-    checked = form.value.check()
-    pending = pending_changes(form.value, m.p, m.seed, m.preset)
-    solara.Title("tis-sim")
-    with solara.AppBar():
-        solara.AppBarTitle("tis-sim: classroom technology spreading through integration "
-                           "specialists")
-    with solara.Sidebar(), solara.Column():
-        with solara.Card("Run"):
-            Controller(reset, advance, playing, interval, days, notice.value)
-        with solara.Card("Parameters"):
-            ParamsPanel(form, checked, pending, live_change)
-    MainArea(m, tick.value, innovation, session.times, changes.value)
+    def end_of_year() -> None:
+        start_run_to(DAYS_PER_YEAR * (current().model.day // DAYS_PER_YEAR + 1))
+
+    # The callbacks read every per-render value through reactives (``current()``), so the
+    # first render's functions stay right: passing the same objects lets the sidebar skip
+    # re-rendering on every frame.
+    calls = solara.use_memo(lambda: dict(
+        reset=reset, advance=lambda: advance(days.value), toggle=toggle_play,
+        run_to=run_to_day, end_of_year=end_of_year, live=live_change, start_job=start_job,
+        on_compare=on_compare), dependencies=[])
+    m = run.model
+    checked = solara.use_memo(form.value.check, dependencies=[form.value])
+    # (Default arguments, not a closure over ``m``: the memoized callbacks share this
+    # render's closure cells, and a cell holding a model would keep it alive.)
+    pending = solara.use_memo(lambda p=m.p, seed=m.seed, preset=m.preset: pending_changes(
+        form.value, p, seed, preset), dependencies=[form.value, m.p, m.seed, m.preset])
+    solara.Title(TITLE)
+    solara.Style(CSS)
+    Shortcuts(calls["toggle"])
+    with rv.Html(tag="header", class_="tis-header"):
+        rv.Html(tag="h1", children=[TITLE])
+    with rv.Html(tag="div", class_="tis-body"):
+        with rv.Html(tag="aside", attributes={"aria-label": "Run and parameters"}):
+            Sidebar(calls, playing, days, interval, run_to, job.value, progress.value,
+                    notice.value, pending, form, checked, arms.value is None)
+        with rv.Html(tag="main"):
+            with solara.lab.Tabs(value=tab.value, on_value=tab.set, lazy=True):
+                with solara.lab.Tab("Simulation"):
+                    SimulationTab(run, views, tick.value, innovation, session.times)
+                with solara.lab.Tab("Compare a policy"):
+                    compare_view.CompareTab(run, arms, checked, tick.value,
+                                            calls["start_job"], calls["on_compare"],
+                                            session.times)
+                with solara.lab.Tab("About the model"):
+                    info.AboutTab()
 
 
 @solara.component
-def MainArea(  # noqa: N802 (Solara components are PascalCase)
-    model: DiffusionModel,
-    tick: int,
-    innovation: solara.Reactive[int],
-    times: RenderTimes,
-    changes: list[str],
+def Layout(children: list = []):  # noqa: N802, B006 (the name Solara's server looks for)
+    """The page draws its own header and columns (no app bar with an unnamed menu button)."""
+    return solara.Column(children=children, gap="0px", style={"padding": "0"})
+
+
+@solara.component
+def Sidebar(  # noqa: N802
+    calls: dict[str, Callable], playing: solara.Reactive[bool], days: solara.Reactive[int],
+    interval: solara.Reactive[int], run_to: solara.Reactive[str], job: Job | None,
+    progress: tuple[float, str], notice: str | None, pending: list[str],
+    form: solara.Reactive[Form], checked: Any, live: bool,
 ) -> None:
-    """Network and summary on top, then the four charts two by two."""
-    views = solara.use_memo(lambda: Views.of(model), dependencies=[model])
-    j = innovation.value if innovation.value < model.cat.n else 0
-    labels = [innovation_label(model, k) for k in range(model.cat.n)]
-    with solara.ColumnsResponsive(default=[12], large=[7, 5]):
-        with solara.Card():
-            if labels:
-                solara.Select("Innovation shown", values=labels, value=labels[j],
-                              on_value=lambda v: innovation.set(labels.index(v)))
-            ViewImage("network", lambda: views.network.frame(model, j), [model, tick, j], times)
-        with solara.Card("Summary"):
-            SummaryCard(model, tick, j, changes)
-            with solara.Details("What the page shows"):
-                solara.Text(ABOUT.replace("\n", " "), style={"font-size": "0.9em"})
-    for row in (views.charts[:2], views.charts[2:]):
-        with solara.ColumnsResponsive(default=[12], large=[6, 6]):
-            for chart in row:
-                with solara.Card():
-                    ViewImage(chart.name, lambda c=chart: c.frame(model), [model, tick], times)
+    """Run controls with the status area, then the parameter form (no per-frame props)."""
+    with solara.Column(gap="12px"):
+        with solara.Card(margin=0):
+            solara.HTML(tag="h2", unsafe_innerHTML="Run", classes=["tis-h2"])
+            RunControls(calls["reset"], calls["advance"], playing, calls["toggle"], days,
+                        interval, run_to, calls["run_to"], calls["end_of_year"],
+                        busy=job is not None)
+            StatusArea(job, progress, notice, pending,
+                       lambda: job.cancel() if job is not None else None)
+        with solara.Card(margin=0):
+            solara.HTML(tag="h2", unsafe_innerHTML="Parameters", classes=["tis-h2"])
+            ParamsPanel(form, checked, calls["live"], live=live)
+
+
+@solara.component
+def RunControls(  # noqa: N802
+    on_reset: Callable[[], None], on_step: Callable[[], None], playing: solara.Reactive[bool],
+    on_play: Callable[[], None],
+    days: solara.Reactive[int], interval: solara.Reactive[int], run_to: solara.Reactive[str],
+    on_run_to: Callable[[], None], on_end_of_year: Callable[[], None], busy: bool,
+) -> None:
+    """Reset / Play / Step, run to a day, days per step and play speed."""
+    with solara.Row(justify="space-between"):
+        solara.Button("Reset", color="primary", on_click=on_reset, disabled=busy)
+        solara.Button("Pause" if playing.value else "Play", color="primary",
+                      icon_name="mdi-pause" if playing.value else "mdi-play",
+                      on_click=on_play,
+                      attributes={"aria-keyshortcuts": "Alt+P",
+                                  "title": "Play or pause (Alt+P)"}).meta(ref="play")
+        solara.Button("Step", color="primary", on_click=on_step, disabled=playing.value)
+    with solara.Row(style={"align-items": "center"}):
+        solara.InputText("Run to day", value=run_to, continuous_update=True).meta(ref="run-to")
+        solara.Button("Run to day", on_click=on_run_to, outlined=True, color="primary",
+                      disabled=playing.value)
+    solara.Button("Run to end of school year", on_click=on_end_of_year, outlined=True,
+                  color="primary", disabled=playing.value, block=True)
+    rv.Html(tag="div", class_="tis-field-label", children=[f"Days per step: {days.value}"])
+    rv.Slider(v_model=days.value, on_v_model=days.set, min=1, max=30, step=1,
+              label="Days per step", hide_details=True, class_="tis-slider")
+    rv.Html(tag="div", class_="tis-field-label",
+            children=[f"Pause between frames: {interval.value} ms"])
+    rv.Slider(v_model=interval.value, on_v_model=interval.set, min=0, max=1000, step=50,
+              label="Pause between frames", hide_details=True, class_="tis-slider")

@@ -22,7 +22,17 @@ OFFLINE_ENV = {
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",  # no usage reports to mixpanel.com
     "SOLARA_ASSETS_PROXY": "true",  # serve front-end files from the local solara-assets copy
     "SOLARA_THEME_SHOW_BANNER": "false",
+    "SOLARA_THEME_TITLE": "tis-sim: how classroom technology spreads",
+    # A tab that vanished without closing (crash, lost network) frees its session's models
+    # after this long; a closed tab frees them at once. Solara's default is 24 hours.
+    "SOLARA_KERNEL_CULL_TIMEOUT": "2m",
 }
+#: Solara's page template disables zooming and has no language; the served page fixes both
+#: (WCAG 1.4.4 resize text, 3.1.1 language of page).
+HTML_FIXES = (
+    ("<html>", '<html lang="en">'),
+    (", maximum-scale=1, user-scalable=no", ""),
+)
 APP = "sim.app.page"
 
 
@@ -45,6 +55,35 @@ def _has_distribution(name: str) -> bool:
     except metadata.PackageNotFoundError:
         return False
     return True
+
+
+def accessible_html(html: str | None) -> str | None:
+    """The page's HTML with :data:`HTML_FIXES` applied."""
+    if not isinstance(html, str):
+        return html
+    for old, new in HTML_FIXES:
+        html = html.replace(old, new, 1)
+    return html
+
+
+def _patch_page_template() -> None:
+    """Apply :data:`HTML_FIXES` to every page Solara serves (its template has no hook).
+
+    Solara creates the served app when its server module is first imported, from
+    ``SOLARA_APP`` (which ``solara run`` sets to the same value later).
+    """
+    os.environ["SOLARA_APP"] = APP
+    import solara.server.server as server
+
+    if getattr(server.read_root, "_tis_sim", False):
+        return
+    original = server.read_root
+
+    def read_root(*args, **kwargs):
+        return accessible_html(original(*args, **kwargs))
+
+    read_root._tis_sim = True
+    server.read_root = read_root
 
 
 def solara_args(host: str, port: int) -> list[str]:
@@ -71,6 +110,7 @@ def _viz(args: argparse.Namespace) -> int:
     from solara.__main__ import cli
 
     solara.server.settings.telemetry.mixpanel_enable = False  # in case Solara was imported
+    _patch_page_template()
     # Solara warns on every plain-http page load that cross-site (iframe) cookies need https;
     # this page is served over plain http to this machine, where its same-site cookie is right.
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")

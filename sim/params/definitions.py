@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.errors import UserError
-from sim.params.table import SPEC_ROWS
+from sim.params.table import CHOICE_LABELS, SPEC_ROWS
 
 
 class ParameterError(UserError, ValueError):
@@ -34,6 +34,7 @@ class ParamSpec:
         help: one sentence on what the parameter does.
         group: section it belongs to (district, specialist, teachers, ...).
         dynamic: True when it may change during a run (policies that act from a given day).
+        choice_labels: human label of each choice, in ``choices`` order (text choices only).
     """
 
     name: str
@@ -46,6 +47,12 @@ class ParamSpec:
     help: str = ""
     group: str = ""
     dynamic: bool = False
+    choice_labels: tuple[str, ...] = ()
+
+    def choice_label(self, value: str) -> str:
+        """The human label of one choice (the value itself when it has none)."""
+        labels = dict(zip(self.choices, self.choice_labels, strict=False))
+        return labels.get(value, str(value))
 
     @property
     def kind(self) -> str:
@@ -98,7 +105,11 @@ class ParamSpec:
         return value
 
 
-PARAMS: dict[str, ParamSpec] = {row[0]: ParamSpec(*row) for row in SPEC_ROWS}
+PARAMS: dict[str, ParamSpec] = {
+    row[0]: ParamSpec(*row, choice_labels=tuple(CHOICE_LABELS.get(row[0], {}).get(c, c)
+                                                for c in row[4]))
+    for row in SPEC_ROWS
+}
 
 PRESETS: dict[str, dict[str, Any]] = {
     # About five schools of 15-80 teachers, one specialist each; schools under 40 teachers

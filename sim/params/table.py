@@ -11,6 +11,19 @@ N = None  # no bound / not a number
 STYLES = ("do_for", "coach", "fade")
 POLICIES = ("requests", "lowest_efficacy", "most_connected", "round_robin", "random")
 
+#: Human labels of the text choices, for the browser page and reports (name -> choice -> label).
+CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "network": {"district": "Generated staff network",
+                "complete": "Everyone tied to everyone (Bass limit)"},
+    "support_style": {"do_for": "Fix it for them", "coach": "Coach them to fix it",
+                      "fade": "Coach, then fade out"},
+    "priority_policy": {"requests": "Those who ask first", "lowest_efficacy":
+                        "Lowest self-efficacy first", "most_connected": "Most connected first",
+                        "round_robin": "Everyone in turn", "random": "At random"},
+    "trial_rule": {"hazard": "Daily hazard (Bass-like)",
+                   "threshold": "Threshold (share of using colleagues)"},
+}
+
 SPEC_ROWS: list[tuple] = [
     # --- district and staff network -------------------------------------------------------
     ("n_schools", 5, 1, 5000, (), "schools", "Schools",
