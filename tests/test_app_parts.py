@@ -7,20 +7,21 @@ words, the build job's Cancel, and text sizes of every figure.
 
 from __future__ import annotations
 
+import gc
 import io
 import itertools
 import json
 import time
+import weakref
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pandas as pd
 import pytest
-from mesa.agent import Agent
 from PIL import Image
 
 from sim.app import compare
-from sim.app.builder import Cancelled, Job, new_model, release
+from sim.app.builder import Cancelled, Job, new_model
 from sim.app.charts import CHARTS, remember_initial_state
 from sim.app.controls import Form, humanize
 from sim.app.network_view import NetworkView
@@ -133,8 +134,6 @@ def test_compare_replicates_give_the_numbers_of_tis_sim_whatif(tmp_path):
             assert arms.batch.summaries["policy"][r][key] == pol[key]
     interval = arms.batch.paired("time_troubleshooting")
     assert interval.n == 3 and interval.mean < 0  # the help desk takes tickets away
-    release(arms.run.model)
-    release(arms.baseline.model)
 
 
 def test_downloads_parse():
@@ -176,6 +175,7 @@ def test_a_cancelled_build_stops_at_once_and_releases_the_half_built_model():
     assert time.perf_counter() - start < 3 and job.cancelled and job.result is None
     job2 = Job(lambda j: (_ for _ in ()).throw(Cancelled), "x").start()
     assert job2.wait(5) and job2.cancelled
-    for model in holder:
-        release(model)
-    assert not [m for m in holder if m in Agent._ids]
+    refs = [weakref.ref(m) for m in holder]
+    holder.clear()
+    gc.collect()
+    assert not [r for r in refs if r() is not None]  # the half-built model is freed

@@ -20,8 +20,6 @@ import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from mesa.agent import Agent
-
 from sim.model import DiffusionModel
 
 T = TypeVar("T")
@@ -59,25 +57,12 @@ class BuildClock:
 CLOCK = BuildClock()
 
 
-def release(model: Any) -> None:
-    """Drop what keeps a model alive after its page lets it go.
-
-    Mesa 3.3.1 keeps every model in a class-level registry (``Agent._ids``, Mesa issue
-    #3179): without this, each Reset's old model (and a cancelled half-built one) stays in
-    memory for the life of the server.
-    """
-    if model is None:
-        return
-    ids = getattr(Agent, "_ids", None)
-    if ids is not None:
-        ids.pop(model, None)
-
-
 def new_model(kwargs: dict[str, Any], holder: list[Any]) -> DiffusionModel:
     """``DiffusionModel(**kwargs)``, with the object in ``holder`` before ``__init__`` runs.
 
-    If the build is cancelled half-way, the caller still holds the half-built object and can
-    release it.
+    If the build is cancelled half-way, the caller still sees the half-built object (a
+    model frees itself once nothing refers to it: ``sim.agents`` keeps Mesa's id counters
+    weakly, mesa #3179).
     """
     model = DiffusionModel.__new__(DiffusionModel)
     holder.append(model)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.app.builder import CLOCK, Job, new_model, release
+from sim.app.builder import CLOCK, Job, new_model
 from sim.app.charts import remember_initial_state
 from sim.app.runs import LiveRun
 from sim.app.views import Views, build_run
@@ -118,10 +118,9 @@ class Arms:
         self.run.step(days)
 
     def close(self) -> None:
-        """Stop the replicates and release the policy arm's model."""
+        """Stop the replicates (the policy arm's model is freed with this object)."""
         if self.job is not None:
             self.job.cancel(timeout=30)
-        release(self.run.model)
 
     def scenario_toml(self) -> str:
         """The equivalent scenario file for ``tis-sim whatif`` (same seeds and horizon)."""
@@ -175,9 +174,7 @@ def build_arms(job: Job, name: str, settings: dict[str, Any], from_day: int,
     policy, base, (params, changes), description = plan(name, settings, from_day, kwargs,
                                                         horizon, replicates)
     baseline, _ = build_run(kwargs, None, teachers)
-    job.on_cancel(lambda: release(baseline.model))
     holder: list[Any] = []
-    job.on_cancel(lambda: [release(m) for m in holder])
     job.expect(0.45, 0.9, CLOCK.estimate(teachers), "Building the policy arm")
     rest = dict(params)
     model = new_model({"seed": kwargs["seed"], "preset": rest.pop("preset", None), **rest},

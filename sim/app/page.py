@@ -31,7 +31,7 @@ import solara
 import solara.lab
 
 from sim.app import compare, compare_view, info
-from sim.app.builder import Job, release
+from sim.app.builder import Job
 from sim.app.controls import (
     Form,
     Message,
@@ -109,8 +109,6 @@ class Session:
         self.closed = True
         for job in list(self.jobs):
             job.cancel(timeout=30)
-        for model in list(self.models):
-            release(model)
         self.jobs.clear()
         self.models.clear()
         if self.shown.get("arms") is not None:
@@ -150,6 +148,10 @@ def Page() -> None:  # noqa: N802 (the name Solara's server looks for)
     form = solara.use_reactive(Form.for_preset())
     tick = solara.use_reactive(0)
     playing = solara.use_reactive(False)
+    # Each Play or Run-to gets its own number, the play task's dependency: a task keyed on
+    # ``playing`` alone is not restarted when playing goes True -> False -> True between two
+    # renders (Run to day N, then Run to end of year at once), and the page would stall.
+    play_token = solara.use_reactive(0)
     target = solara.use_reactive(None)  # Run to day N: the day, or None for plain Play
     interval = solara.use_reactive(DEFAULT_INTERVAL_MS)
     days = solara.use_reactive(DEFAULT_DAYS_PER_STEP)
@@ -189,7 +191,7 @@ def Page() -> None:  # noqa: N802 (the name Solara's server looks for)
         return seconds
 
     def play_loop() -> None:
-        chunk, goal, mine = 1, target.value, session.plays
+        chunk, goal, mine = 1, target.value, play_token.value
         while playing.value and session.plays == mine:
             if goal is None:
                 time.sleep(interval.value / 1000)
@@ -210,19 +212,23 @@ def Page() -> None:  # noqa: N802 (the name Solara's server looks for)
         if session.plays == mine:  # not if a newer Play or Run-to has started since
             playing.set(False)
 
-    solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
+    solara.lab.use_task(play_loop, dependencies=[play_token.value], prefer_threaded=True)
 
     def toggle_play() -> None:
         session.plays += 1
-        if not playing.value:
-            target.set(None)  # plain Play
-        playing.set(not playing.value)
+        if playing.value:
+            playing.set(False)
+            return
+        target.set(None)  # plain Play
+        playing.set(True)
+        play_token.set(session.plays)
 
     def start_run_to(goal: int) -> None:
         if goal > current().model.day:
             session.plays += 1
             target.set(goal)
             playing.set(True)
+            play_token.set(session.plays)
 
     def run_to_day() -> None:
         text = run_to.value.strip()
@@ -254,18 +260,13 @@ def Page() -> None:  # noqa: N802 (the name Solara's server looks for)
 
     solara.lab.use_task(watch_job, dependencies=[job.value], prefer_threaded=True)
 
-    def drop(result: Any) -> None:
-        runs = [result[0]] + ([result[1].run] if isinstance(result[1], compare.Arms) else [])
-        for r in runs:
-            release(r.model)
-
     def start_job(work: Callable[[Job], Any], title: str, on_done: Callable[[Any], None]) -> None:
         old = job.value
         if old is not None and not old.done:
             notice.set(f"{old.title} is still running; cancel it first.")
             return
-        if old is not None and old.claim() and old.result is not None:
-            drop(old.result)  # finished, but not shown yet: replaced by the new job
+        if old is not None:
+            old.claim()  # finished but not shown yet: the new job replaces its result
         new = Job(work, title)
         new.on_done = on_done
         session.jobs.append(new)
@@ -305,7 +306,6 @@ def Page() -> None:  # noqa: N802 (the name Solara's server looks for)
         shown["arms"] = new_arms
         arms.set(new_arms)
         if old is not result[0].model:
-            release(old)
             return_freed_memory()
         innovation.set(min(innovation.value, max(result[0].model.cat.n - 1, 0)))
         tick.set(tick.value + 1)

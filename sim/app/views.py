@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import solara
 
-from sim.app.builder import CLOCK, Job, new_model, release
+from sim.app.builder import CLOCK, Job, new_model
 from sim.app.charts import CHARTS, Chart, card_facts, remember_initial_state
 from sim.app.network_view import NetworkView, innovation_label
 from sim.app.render import RenderTimes
@@ -53,12 +53,11 @@ def build_run(kwargs: dict[str, Any], job: Job | None = None,
               teachers: int | None = None) -> tuple[LiveRun, Views]:
     """A new model for the page with its history and figures (in a Job's worker thread).
 
-    Reports estimated progress to ``job``; if the job is cancelled the half-built model is
-    released.
+    Reports estimated progress to ``job``; a cancelled half-built model is freed with this
+    call's frame.
     """
     holder: list[Any] = []
     if job is not None:
-        job.on_cancel(lambda: [release(m) for m in holder])
         size = f"{teachers:,} teachers" if teachers else "the district"
         job.expect(0.0, 0.85, CLOCK.estimate(teachers or 0), f"Building {size}")
     start = time.perf_counter()
