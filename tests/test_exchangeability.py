@@ -10,7 +10,7 @@ table A and each outcome, a Welch t-test compares the block mean over 30 seeds i
 blocks x outcomes). Two specialists per school also exercise the assignment of teachers
 to specialists. The district is small (two schools of 40) and the horizon one school
 year, which is where the index bias of the session allocation showed (issue 10: 8.1 vs
-6.5 sessions for the first ten teachers); 120 runs of about 0.1 s each.
+6.5 sessions for the first ten teachers); 120 runs of about 0.2 s each.
 
 The test can fail: with a tie-break by position patched in, the same statistic flags it.
 """

@@ -236,24 +236,33 @@ def _greedy(owner: np.ndarray, teaches: np.ndarray, slot: np.ndarray, cote_first
     """
     slot = slot.copy()
     who, teaches_t = owner[among], teaches[among].T.copy()
-    taken = np.zeros(len(among), bool)
+    free = np.ones(len(among), bool)  # not taken yet
     missed = np.zeros(len(slot), bool)
-    out: list[list[np.ndarray]] = [[], [], [], []]
+    chosen, kinds, sizes = [], [], []
     for period in np.flatnonzero(slot.any(axis=0)):  # a loop over periods, not agents
-        for pass_, cote_pass in enumerate((True, False)):
-            open_ = slot[:, period].copy()
-            cote = cote_first[:, period] == cote_pass  # this pass's kind, per specialist
-            idx = np.flatnonzero(open_[who] & ~taken & (teaches_t[period] == cote[who]))
-            first = np.ones(len(idx), bool)
-            first[1:] = who[idx[1:]] != who[idx[:-1]]  # candidates are grouped by specialist
-            sel = idx[first]
-            taken[sel] = True
-            slot[who[sel], period] = False
-            missed |= open_ & slot[:, period]
-            for part, value in zip(out, (among[sel], cote[who[sel]], period, pass_),
-                                   strict=True):
-                part.append(np.broadcast_to(value, len(sel)))
-    return [np.concatenate(x) if x else np.zeros(0, np.int64) for x in out], missed
+        designated = cote_first[:, period]  # per specialist: co-teaching first?
+        fits_designated = teaches_t[period] == designated[who]
+        for pass_ in (0, 1):
+            before = slot[:, period].copy()
+            fits = fits_designated if pass_ == 0 else ~fits_designated
+            idx = np.flatnonzero(before[who] & free & fits)
+            o = who[idx]
+            first = np.empty(len(idx), bool)
+            first[:1] = True
+            np.not_equal(o[1:], o[:-1], out=first[1:])  # candidates grouped by specialist
+            sel, spec = idx[first], o[first]
+            free[sel] = False
+            slot[spec, period] = False
+            missed |= before & slot[:, period]
+            chosen.append(among[sel])
+            kinds.append(designated[spec] == (pass_ == 0))
+            sizes.append((period, pass_, len(sel)))
+    if not chosen:
+        return [np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, np.int64),
+                np.zeros(0, np.int64)], missed
+    period, pass_, n = np.array(sizes).T
+    return [np.concatenate(chosen), np.concatenate(kinds), np.repeat(period, n),
+            np.repeat(pass_, n)], missed
 
 
 def session_effects(m: DiffusionModel, t: np.ndarray) -> None:
