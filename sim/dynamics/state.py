@@ -133,6 +133,19 @@ class Tickets:
         return len(self.teacher)
 
 
+def beta_draw(g: np.random.Generator, mean: float, sd: float,
+              size: int | None = None) -> np.ndarray | float:
+    """Draws from the Beta distribution with this mean and sd (``submodels.beta_params``).
+
+    At a mean of 0 or 1 (allowed for innovation traits) or an sd of 0 the distribution is
+    the point mass at the mean: that value is returned without drawing.
+    """
+    if not 0.0 < mean < 1.0 or sd <= 0.0:
+        return float(mean) if size is None else np.full(size, float(mean))
+    a, b = beta_params(mean, sd)
+    return g.beta(a, b, size)
+
+
 def specialist_fte(p: dict[str, Any], sizes: np.ndarray) -> np.ndarray:
     """FTE of a school's specialists: part-time below ``part_time_below`` teachers."""
     return np.where(sizes < p["part_time_below"], p["specialist_fte"], 1.0)
@@ -192,18 +205,16 @@ def init_staff(p: dict[str, Any], net: StaffNetwork, rs: Streams) -> Staff:
     """Initial teacher state: self-efficacy, skill, reliance, thresholds, schedules."""
     m, n = net.n_nodes, net.n_teachers
     g = rs["teachers"]
-    a, b = beta_params(p["se_mean"], p["se_sd"])
-    se = g.beta(a, b, m)
+    se = beta_draw(g, p["se_mean"], p["se_sd"], m)
     # Skill correlates with self-efficacy through a shared normal score (assumed).
     z = (se - se.mean()) / max(se.std(), 1e-9)
     mix = p["skill_se_corr"] * z + np.sqrt(1 - p["skill_se_corr"] ** 2) * g.standard_normal(m)
     ranks = np.argsort(np.argsort(mix)) / max(m - 1, 1)
-    sa, sb = beta_params(p["skill_mean"], 0.2)
-    skill = np.sort(g.beta(sa, sb, m))[np.rint(ranks * (m - 1)).astype(np.int64)]
+    skill = np.sort(beta_draw(g, p["skill_mean"], 0.2, m))
+    skill = skill[np.rint(ranks * (m - 1)).astype(np.int64)]
     offset = p["reliance_noise"] * g.standard_normal(m)
     reliance = np.clip(1.0 - se + offset, 0.0, 1.0)
-    ta, tb = beta_params(p["threshold_mean"], p["threshold_sd"])
-    threshold = g.beta(ta, tb, m)
+    threshold = beta_draw(g, p["threshold_mean"], p["threshold_sd"], m)
     spec_rows = net.is_specialist
     se[spec_rows], skill[spec_rows], reliance[spec_rows] = 1.0, 1.0, 0.0
 
@@ -290,9 +301,8 @@ def introduce(cat: Catalogue, staff: Staff, specs: Specialists, origins: np.ndar
         cat.blocked += 1
         return -1
     j = cat.n
-    ca, cb = beta_params(p["complexity_mean"], 0.15)
-    aa, ab = beta_params(p["advantage_mean"], 0.15)
-    cat.complexity[j], cat.advantage[j] = g.beta(ca, cb), g.beta(aa, ab)
+    cat.complexity[j] = beta_draw(g, p["complexity_mean"], 0.15)
+    cat.advantage[j] = beta_draw(g, p["advantage_mean"], 0.15)
     cat.origin[j] = origins[0] if len(origins) else -1
     cat.day[j] = day
     firsts = specs.node if len(origins) == 0 else specs.node[origins]
