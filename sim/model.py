@@ -21,7 +21,7 @@ from sim.dynamics.state import (
     init_specialists,
     init_staff,
     introduce,
-    reachable_one_to_one,
+    reach_share,
     specialist_fte,
 )
 from sim.dynamics.submodels import DAYS_PER_YEAR, Stage
@@ -177,13 +177,14 @@ class DiffusionModel(mesa.Model):
         self.day_minutes = p["periods_per_day"] * p["period_minutes"]
         self.staff = init_staff(p, net, self.rs)
         self.specs = init_specialists(p, net, self.staff, self.rs)
-        self.reachable = reachable_one_to_one(self.staff, self.specs)
+        self._update_reach()
         self.tickets = Tickets()
         self.cat = Catalogue.empty(p["max_innovations"])
         self.difficulty = np.full(self.n_schools, p["system_difficulty"])
         self.peak_share = np.zeros(p["max_innovations"])
         self.day, self.user_days, self.today = 0, 0, {}
         self.ticket_totals = {"created": 0, "specialist": 0, "helpdesk": 0, "peer": 0, "self": 0}
+        self.request_totals = {"created": 0, "served": 0, "lapsed": 0}
         self._day0_innovations()
         self._make_agents()
 
@@ -226,11 +227,13 @@ class DiffusionModel(mesa.Model):
            what they hear of at once.
         3. Trial decision: hazard rule ``1 - exp(-(p + q x) g)`` or threshold rule.
         4. Use and failures: failures solved alone or turned into tickets; waiting tickets
-           retried alone; support requests from reliant teachers in TRIAL; routing to the
-           help desk or the specialist.
-        5. Specialist's day: help desk, tickets up to the cap (fixes, lessons), IT liaison,
-           training days, coaching and co-teaching sessions in matching periods, own
-           exploration, unused minutes.
+           retried alone; drop-in questions from reliant teachers in TRIAL; routing to the
+           help desk or the specialist; help requests for sessions (and lapsed ones).
+        5. Specialist's day: help desk, tickets up to the cap (fixes, lessons), training
+           days, coaching and co-teaching sessions in matching periods (caseload cycles
+           first, then everyone with something to learn by the priority policy), waiting
+           tickets, planned work (duties, IT liaison, exploration, training preparation),
+           unused minutes.
         6. Consolidation: TRIAL -> ADOPTED -> INTEGRATED; INTEGRATED peers answer tickets.
         7. Self-efficacy: mastery, failures and waiting, vicarious experience.
         8. Abandonment: waiting tickets, or dependency without support.
@@ -284,7 +287,15 @@ class DiffusionModel(mesa.Model):
             self.specs.fte = specialist_fte(self.p, self.school_sizes[self.specs.school])
             # The same period order as at setup: periods free before stay free (nesting).
             self.specs.free = free_periods(self.specs.fte, self.specs.rank)
-            self.reachable = reachable_one_to_one(self.staff, self.specs)
+            self._update_reach()
+
+    def _update_reach(self) -> None:
+        """One-to-one reach of every teacher.
+
+        ``reach``: share of days with a common free period; ``reachable``: some day has one.
+        """
+        self.reach = reach_share(self.staff, self.specs)
+        self.reachable = self.reach > 0.0
 
     # -- outputs ---------------------------------------------------------------------------
     @property

@@ -17,7 +17,9 @@ VARIED = (
     "se_sd", "trial_rule", "p_ext", "q_peer", "se_weight", "aware_peer", "use_prob",
     "tickets_per_user_month", "request_rate", "reliance_cut", "system_difficulty",
     "abandon_rate", "dependent_abandon_rate", "reliance_drift", "mastery_gain",
-    "failure_loss", "wait_loss",
+    "failure_loss", "wait_loss", "duty_share", "training_prep", "help_request_rate",
+    "request_patience", "routine_mastery", "do_for_reliance", "coach_reliance",
+    "fade_reliance", "fade_success", "session_spacing",
 )
 
 

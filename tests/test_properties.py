@@ -29,6 +29,12 @@ def check_invariants(model: DiffusionModel) -> None:
     # Tickets are conserved: created = solved by every channel + backlog.
     tk = model.tickets
     assert tk.created == sum(tk.solved.values()) + tk.backlog
+    # Help requests are conserved too, and none waits longer than its patience.
+    req, open_ = model.request_totals, st_.request_day[st_.request_day >= 0]
+    assert req["created"] == req["served"] + req["lapsed"] + len(open_)
+    assert (model.day - open_ <= model.p["request_patience"]).all()
+    # Planned work owed never goes negative.
+    assert (model.specs.owed >= -1e-9).all()
     assert all(np.isfinite(v) for k, v in m.items())
 
 

@@ -28,14 +28,49 @@ def test_unreachable_means_no_common_free_period():
 
 
 def test_unreachable_share_matches_the_combinatorial_expectation():
-    """fte 0.2 of 7 periods = 1.4 periods a day: two periods are free on some days. A
-    teacher with k random free periods misses both with probability C(5,k)/C(7,k): 5/7 for
-    k=1 and 10/21 for k=2 (k is 1 or 2 with equal chance), so 25/42 on average."""
+    """fte 0.2 of 7 periods = 1.4 periods a day: the specialist's first period (in its own
+    random order) is free every day, the second on 40% of the days. A teacher with j random
+    free periods avoids the k lowest-ranked ones with probability G(k) = C(7-k,j)/C(7,j)
+    (j is 1 or 2 with equal chance). Unreachable on a day: 1 if the teacher's best period is
+    ranked 2 or lower, 0.6 if it is ranked 1 (free on 40% of days), 0 if ranked 0."""
     shares = [all_part_time(0.2, seed).summary()["unreachable_share"] for seed in range(6)]
     teachers = all_part_time(0.2).n_teachers
-    expected = (5 / 7 + 10 / 21) / 2
-    se = np.sqrt(expected * (1 - expected) / (teachers * 6))
+    g1, g2 = (6 / 7 + 15 / 21) / 2, (5 / 7 + 10 / 21) / 2
+    expected = g2 + 0.6 * (g1 - g2)
+    var = g2 + 0.36 * (g1 - g2) - expected**2
+    se = np.sqrt(var / (teachers * 6))
     assert np.mean(shares) == pytest.approx(expected, abs=4 * se)
+
+
+def test_reach_is_the_share_of_days_with_a_common_free_period():
+    """The analytic reach (best period's availability) equals the day-by-day count."""
+    from sim.dynamics.state import periods_on_day
+
+    model = all_part_time(0.45)
+    st, specs = model.staff, model.specs
+    days = 200  # 0.45 x 7 = 3.15 periods: the cumulative rounding repeats every 20 days
+    met = np.zeros(model.n_teachers)
+    for day in range(1, days + 1):
+        free = specs.rank < periods_on_day(specs.fte, 7, day)[:, None]
+        met += (free[st.spec_of] & ~st.teaches).any(axis=1)
+    assert np.allclose(met / days, model.reach)
+    assert ((model.reach > 0) & (model.reach < 1)).any()  # some periods are partly free
+
+
+def test_unreachable_share_falls_strictly_with_fte_at_sub_period_resolution():
+    """Acceptance (issue 10): the mean over seeds of unreachable_share falls at every step
+    of 0.1 FTE from 0.1 to 0.9, also where ceil(fte x 7) does not change (0.3 -> 0.4,
+    0.6 -> 0.7) and at 0.9, where every period is free on some day. Each step must exceed
+    four standard errors of the paired (same-seed) difference: schedules nest, so the
+    share can only fall, and the test fails if a step is flat."""
+    ftes = np.round(np.arange(0.1, 0.91, 0.1), 1)
+    seeds = range(8)
+    shares = np.array([[all_part_time(f, seed).summary()["unreachable_share"] for f in ftes]
+                       for seed in seeds])
+    steps = -np.diff(shares, axis=1)  # (seeds, 8) paired decreases
+    se = steps.std(axis=0, ddof=1) / np.sqrt(len(seeds))
+    assert (steps.mean(axis=0) > 4 * se).all(), steps.mean(axis=0)
+    assert (steps.mean(axis=0) > 0.005).all()  # a visible fall, not rounding
 
 
 def test_part_time_periods_average_to_the_fte():

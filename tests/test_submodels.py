@@ -110,3 +110,16 @@ def test_fifo_serves_the_oldest_tickets_of_each_queue_up_to_capacity():
     served = fifo_served(owner, day, key, np.array([2, 1]))
     # queue 0: days 1 (key .4), 1 (key .5) served; queue 1: day 2 key .3 served
     assert served.tolist() == [False, True, False, False, True, True]
+
+
+@pytest.mark.parametrize("name", ["complexity_mean", "advantage_mean"])
+@pytest.mark.parametrize("value", [0.0, 1.0])
+def test_innovation_traits_at_the_ends_of_their_range_are_point_masses(name, value):
+    """A mean of 0 or 1 is allowed; the Beta distribution then degenerates to that value
+    (found by the fuzz suite: it divided by a zero variance)."""
+    from sim.model import DiffusionModel
+
+    model = DiffusionModel(seed=3, **{name: value})
+    model.run(5)
+    traits = getattr(model.cat, name.removesuffix("_mean"))[: model.cat.n]
+    assert model.cat.n > 0 and (traits == value).all()

@@ -67,7 +67,7 @@ STAGE_COLOR_BY_CODE: tuple[str, ...] = tuple(STAGE_COLORS[Stage(c)] for c in ran
 #: Specialist time-ledger colours, in ``sim.dynamics.state.ACTIVITIES`` order.
 ACTIVITY_COLORS: dict[str, str] = dict(zip(
     ACTIVITIES,
-    ("#d73027", "#fc8d59", "#fee090", "#4575b4", "#91bfdb", "#984ea3", "#e6e6e6"),
+    ("#d73027", "#8c6d31", "#fc8d59", "#984ea3", "#fee090", "#4575b4", "#91bfdb", "#e6e6e6"),
     strict=True,
 ))
 

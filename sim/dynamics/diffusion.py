@@ -115,7 +115,7 @@ def use_and_failures(m: DiffusionModel) -> None:
     tk.close(retry, "self")
     empty = np.zeros(0, np.int64)
     m.today.update(succ_t=empty, succ_j=empty, n_succ=np.zeros(N), n_fail=np.zeros(N),
-                   n_alone=np.zeros(N))
+                   n_alone=np.zeros(N), n_mastery=np.zeros(N))
     if n == 0:
         return
     stage = st.stage[:N, :n]
@@ -144,9 +144,42 @@ def use_and_failures(m: DiffusionModel) -> None:
     new_t, new_j = np.divmod(pair, n)
     route = m.rs["routing"].random((2, len(new_t)))
     tk.add(new_t, new_j, m.day, key=route[0], desk=route[1] < p["helpdesk_share"])
+    # Mastery experiences: a success in TRIAL counts fully, a routine one (ADOPTED or
+    # INTEGRATED) only ``routine_mastery`` of it (easy successes build little efficacy).
+    weight = np.where(stage.ravel()[idx[ok]] == TRIAL, 1.0, p["routine_mastery"])
     m.today.update(succ_t=t[ok], succ_j=j[ok], n_succ=np.bincount(t[ok], minlength=N),
                    n_fail=np.bincount(t[fail], minlength=N),
-                   n_alone=np.bincount(t[alone], minlength=N))
+                   n_alone=np.bincount(t[alone], minlength=N),
+                   n_mastery=np.bincount(t[ok], weight, minlength=N))
+    _help_requests(m, stage)
+
+
+#: Stages in which a teacher may ask for a session: an innovation to try, or in TRIAL.
+_WANTS_HELP = np.zeros(6, bool)
+_WANTS_HELP[[AWARE, ABANDONED, TRIAL]] = True
+
+
+def _help_requests(m: DiffusionModel, stage: np.ndarray) -> None:
+    """Teachers ask their specialist for a session; unanswered requests lapse.
+
+    A teacher with a specialist, no open request and an innovation in AWARE, ABANDONED or
+    TRIAL asks with daily probability ``help_request_rate`` x (0.5 + reliance). A request
+    waits until a session serves it (``sim.dynamics.sessions``) or lapses after
+    ``request_patience`` days.
+    """
+    st, p = m.staff, m.p
+    day = st.request_day
+    lapsed = (day >= 0) & (m.day - day > p["request_patience"])
+    day[lapsed] = -1
+    m.request_totals["lapsed"] += int(lapsed.sum())
+    if p["help_request_rate"] == 0:
+        return
+    wants = _WANTS_HELP[stage].any(axis=1)
+    prob = p["help_request_rate"] * (0.5 + st.reliance[: m.n_teachers])
+    u = m.rs["help_requests"].random(m.n_teachers)
+    new = wants & (day < 0) & (st.spec_of >= 0) & (u < prob)
+    day[new] = m.day
+    m.request_totals["created"] += int(new.sum())
 
 
 def consolidation(m: DiffusionModel) -> None:
@@ -192,12 +225,15 @@ def _peer_help(m: DiffusionModel) -> None:
 def self_efficacy(m: DiffusionModel) -> None:
     """Phase 7: Bandura's sources update self-efficacy; success builds skill and independence."""
     N, p, st = m.n_teachers, m.p, m.staff
-    n_succ = m.today["n_succ"]
-    any_succ = np.zeros(m.n_nodes, np.float32)
-    any_succ[:N] = n_succ > 0
-    vicarious = neighbour_sum(m, any_succ)[:N] / m.degree_safe[:N]
+    n_succ, n_mastery = m.today["n_succ"], m.today["n_mastery"]
+    # Vicarious experience: neighbours' mastery experiences today (a novel use counts
+    # fully, a routine one by ``routine_mastery``), as a share of the neighbours.
+    seen = np.zeros(m.n_nodes, np.float32)
+    seen[:N] = np.minimum(n_mastery, 1.0)
+    vicarious = neighbour_sum(m, seen)[:N] / m.degree_safe[:N]
     waiting = np.bincount(m.tickets.teacher, minlength=N) > 0
-    st.se[:N] = sm.efficacy_change(st.se[:N], n_succ, m.today["n_fail"], waiting, vicarious,
+    st.se[:N] = sm.efficacy_change(st.se[:N], n_mastery, m.today["n_fail"],
+                                   waiting, vicarious,
                                    p["mastery_gain"], p["failure_loss"], p["wait_loss"],
                                    p["vicarious_gain"])
     st.skill[:N] += p["skill_gain"] * n_succ * (1.0 - st.skill[:N])

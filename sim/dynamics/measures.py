@@ -20,6 +20,7 @@ DAILY_MEASURES: tuple[str, ...] = (
     "day", *STAGE_COLUMNS, "users_share", "any_user_share", "first_users_share",
     "se_mean", "se_sd", "skill_mean", "reliance_mean", "dependent_share",
     "tickets_created", *(f"solved_{c}" for c in TICKET_CHANNELS), "backlog",
+    "requests_open",
     *(f"min_{a}" for a in ACTIVITIES), "min_available", "system_difficulty",
     "live_innovations",
 )
@@ -63,6 +64,7 @@ def daily(m: DiffusionModel) -> dict[str, float]:
         out[f"solved_{c}"] = float(now[c] - prev[c])
     m.ticket_totals = now
     out["backlog"] = float(tk.backlog)
+    out["requests_open"] = float((st.request_day >= 0).sum())
     day_total = specs.ledger_today.sum(axis=0)
     for a, minutes in zip(ACTIVITIES, day_total, strict=True):
         out[f"min_{a}"] = float(minutes)
@@ -106,6 +108,23 @@ def reach(m: DiffusionModel) -> dict[str, float]:
     }
 
 
+def dependency_by_initial_efficacy(m: DiffusionModel, users: np.ndarray) -> dict[str, float]:
+    """Dependent share of today's users by initial self-efficacy quartile.
+
+    Users who started in the bottom and in the top quartile of initial self-efficacy
+    (``dependent_share_low_se0``, ``dependent_share_high_se0``); 0 without users, like
+    ``final_dependent_share``.
+    """
+    st, N = m.staff, m.n_teachers
+    dependent = st.reliance[:N] > m.p["reliance_cut"]
+    low, high = np.quantile(st.se0, [0.25, 0.75]) if N else (0.0, 0.0)
+    out = {}
+    for name, group in (("low", st.se0 <= low), ("high", st.se0 >= high)):
+        mine = users & group
+        out[f"dependent_share_{name}_se0"] = float(dependent[mine].mean()) if mine.any() else 0.0
+    return out
+
+
 def summary(m: DiffusionModel) -> dict[str, float]:
     """Per-run measures (ODD section 4) as a flat dict of floats."""
     N, st, tk, specs = m.n_teachers, m.staff, m.tickets, m.specs
@@ -132,7 +151,7 @@ def summary(m: DiffusionModel) -> dict[str, float]:
         "inventions_blocked": float(m.cat.blocked),
         **reach(m),
         **{f"time_{a}": float(v / total) for a, v in zip(ACTIVITIES, ledger, strict=True)},
-        "unreachable_share": float(1.0 - m.reachable.mean()),
+        "unreachable_share": float(1.0 - m.reach.mean()),
         "never_reached_share": float(1.0 - st.reached.mean()),
         "tickets_created": float(tk.created),
         **{f"tickets_solved_{c}": float(tk.solved[c]) for c in TICKET_CHANNELS},
@@ -140,6 +159,8 @@ def summary(m: DiffusionModel) -> dict[str, float]:
         "tickets_per_user_month": float(tk.created / user_months),
         "final_se_mean": last["se_mean"],
         "final_dependent_share": last["dependent_share"],
+        **dependency_by_initial_efficacy(m, users),
+        **{f"requests_{k}": float(v) for k, v in m.request_totals.items()},
         "final_system_difficulty": last["system_difficulty"],
     }
     return out

@@ -18,9 +18,12 @@ from sim.rng import Streams
 
 #: Activities of the specialist's time ledger, in the order of the day.
 ACTIVITIES = (
-    "troubleshooting", "liaison", "training", "coaching", "coteaching", "exploration", "unused",
+    "troubleshooting", "duties", "liaison", "exploration", "training", "coaching",
+    "coteaching", "unused",
 )
 A = {name: i for i, name in enumerate(ACTIVITIES)}
+#: Planned work that accrues with the minutes worked and is done in blocks (ODD 7.5).
+OWED = ("duties", "liaison", "exploration", "training")
 
 
 @dataclass
@@ -52,6 +55,7 @@ class Staff:
     """Per-node and per-teacher arrays."""
 
     se: np.ndarray  # float64[M] technology self-efficacy
+    se0: np.ndarray  # float64[N] initial self-efficacy of the teachers (for measures)
     skill: np.ndarray  # float64[M] technological knowledge
     reliance: np.ndarray  # float64[M] tendency to hand problems to others
     reliance_offset: np.ndarray  # float64[M] own offset of reliance from 1 - self-efficacy
@@ -71,6 +75,7 @@ class Staff:
     coached: np.ndarray  # int64[N] one-to-one coaching sessions received
     cotaught: np.ndarray  # int64[N] co-teaching sessions received
     trainings: np.ndarray  # int64[N] trainings attended
+    request_day: np.ndarray  # int64[N] day of the open help request, -1 for none
 
 
 @dataclass
@@ -87,6 +92,8 @@ class Specialists:
     ledger_today: np.ndarray  # float64[S, len(ACTIVITIES)] minutes
     ledger_total: np.ndarray  # float64[S, len(ACTIVITIES)] minutes since day 0
     desk_credit: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: float64[S, len(OWED)] minutes of planned work owed (accrue daily, done in blocks)
+    owed: np.ndarray = field(default_factory=lambda: np.zeros((0, len(OWED))))
 
 
 @dataclass
@@ -126,6 +133,19 @@ class Tickets:
         return len(self.teacher)
 
 
+def beta_draw(g: np.random.Generator, mean: float, sd: float,
+              size: int | None = None) -> np.ndarray | float:
+    """Draws from the Beta distribution with this mean and sd (``submodels.beta_params``).
+
+    At a mean of 0 or 1 (allowed for innovation traits) or an sd of 0 the distribution is
+    the point mass at the mean: that value is returned without drawing.
+    """
+    if not 0.0 < mean < 1.0 or sd <= 0.0:
+        return float(mean) if size is None else np.full(size, float(mean))
+    a, b = beta_params(mean, sd)
+    return g.beta(a, b, size)
+
+
 def specialist_fte(p: dict[str, Any], sizes: np.ndarray) -> np.ndarray:
     """FTE of a school's specialists: part-time below ``part_time_below`` teachers."""
     return np.where(sizes < p["part_time_below"], p["specialist_fte"], 1.0)
@@ -154,12 +174,30 @@ def periods_on_day(fte: np.ndarray, periods: int, day: int) -> np.ndarray:
     return (np.floor(day * total + 1e-9) - np.floor((day - 1) * total + 1e-9)).astype(np.int64)
 
 
-def reachable_one_to_one(staff: Staff, specs: Specialists) -> np.ndarray:
-    """True for teachers who share at least one free period with their specialist."""
+def period_availability(fte: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Share of school days on which each specialist period is free of own teaching.
+
+    With ``c = fte x P`` specialist periods a day on average (``periods_on_day``), the
+    period of rank r is free on ``clip(c - r, 0, 1)`` of the days: the first floor(c)
+    periods every day, the next one on the fractional part of the days (a period partly
+    free: the specialist teaches it on some days only), the others never. Shape (S, P).
+    """
+    return np.clip(fte[:, None] * rank.shape[1] - rank, 0.0, 1.0)
+
+
+def reach_share(staff: Staff, specs: Specialists) -> np.ndarray:
+    """Share of school days on which a teacher can meet the specialist one to one.
+
+    A one-to-one meeting needs a period in which both are free. Because the specialist's
+    periods nest (the free periods of a day with k periods are the k lowest ranks), a
+    teacher can meet on exactly the days on which their best period is free:
+    ``max`` over the teacher's free periods of :func:`period_availability`. 0 for teachers
+    without a specialist. Float64[N].
+    """
     has = staff.spec_of >= 0
-    out = np.zeros(len(staff.spec_of), dtype=bool)
-    spec_free = specs.free[staff.spec_of[has]]
-    out[has] = (spec_free & ~staff.teaches[has]).any(axis=1)
+    out = np.zeros(len(staff.spec_of))
+    avail = period_availability(specs.fte, specs.rank)[staff.spec_of[has]]
+    out[has] = np.where(staff.teaches[has], 0.0, avail).max(axis=1, initial=0.0)
     return out
 
 
@@ -167,18 +205,16 @@ def init_staff(p: dict[str, Any], net: StaffNetwork, rs: Streams) -> Staff:
     """Initial teacher state: self-efficacy, skill, reliance, thresholds, schedules."""
     m, n = net.n_nodes, net.n_teachers
     g = rs["teachers"]
-    a, b = beta_params(p["se_mean"], p["se_sd"])
-    se = g.beta(a, b, m)
+    se = beta_draw(g, p["se_mean"], p["se_sd"], m)
     # Skill correlates with self-efficacy through a shared normal score (assumed).
     z = (se - se.mean()) / max(se.std(), 1e-9)
     mix = p["skill_se_corr"] * z + np.sqrt(1 - p["skill_se_corr"] ** 2) * g.standard_normal(m)
     ranks = np.argsort(np.argsort(mix)) / max(m - 1, 1)
-    sa, sb = beta_params(p["skill_mean"], 0.2)
-    skill = np.sort(g.beta(sa, sb, m))[np.rint(ranks * (m - 1)).astype(np.int64)]
+    skill = np.sort(beta_draw(g, p["skill_mean"], 0.2, m))
+    skill = skill[np.rint(ranks * (m - 1)).astype(np.int64)]
     offset = p["reliance_noise"] * g.standard_normal(m)
     reliance = np.clip(1.0 - se + offset, 0.0, 1.0)
-    ta, tb = beta_params(p["threshold_mean"], p["threshold_sd"])
-    threshold = g.beta(ta, tb, m)
+    threshold = beta_draw(g, p["threshold_mean"], p["threshold_sd"], m)
     spec_rows = net.is_specialist
     se[spec_rows], skill[spec_rows], reliance[spec_rows] = 1.0, 1.0, 0.0
 
@@ -191,7 +227,8 @@ def init_staff(p: dict[str, Any], net: StaffNetwork, rs: Streams) -> Staff:
     k = p["max_innovations"]
     never = np.full(n, -10**9, dtype=np.int64)
     return Staff(
-        se=se, skill=skill, reliance=reliance, reliance_offset=offset, threshold=threshold,
+        se=se, se0=se[:n].copy(), skill=skill, reliance=reliance, reliance_offset=offset,
+        threshold=threshold,
         stage=np.zeros((m, k), dtype=np.int8), successes=np.zeros((m, k), dtype=np.int16),
         teaches=teaches, spec_of=np.full(n, -1, dtype=np.int64),
         champion=(champion_u := rs["champions"].random(n)) < p["champion_share"],
@@ -200,6 +237,7 @@ def init_staff(p: dict[str, Any], net: StaffNetwork, rs: Streams) -> Staff:
         cycle_start=never.copy(), last_session=never.copy(), last_support=np.zeros(n, np.int64),
         reached=np.zeros(n, dtype=bool), trainings=np.zeros(n, dtype=np.int64),
         coached=np.zeros(n, dtype=np.int64), cotaught=np.zeros(n, dtype=np.int64),
+        request_day=np.full(n, -1, dtype=np.int64),
     )
 
 
@@ -219,15 +257,33 @@ def init_specialists(
         free_today=np.zeros_like(free), avail_today=np.zeros(len(nodes)),
         ledger_today=np.zeros((len(nodes), len(ACTIVITIES))),
         ledger_total=np.zeros((len(nodes), len(ACTIVITIES))),
-        desk_credit=np.zeros(net.n_schools),
+        desk_credit=np.zeros(net.n_schools), owed=np.zeros((len(nodes), len(OWED))),
     )
-    # Teachers of a school are shared round-robin among its specialists.
-    teacher_school = net.school[: net.n_teachers]
-    for s_school in np.unique(school):
-        mine = np.flatnonzero(school == s_school)
-        members = np.flatnonzero(teacher_school == s_school)
-        staff.spec_of[members] = mine[np.arange(len(members)) % len(mine)]
+    staff.spec_of[:] = assign_specialists(net.school[: net.n_teachers], school,
+                                          rs["assignment"])
     return specs
+
+
+def assign_specialists(teacher_school: np.ndarray, spec_school: np.ndarray,
+                       g: np.random.Generator) -> np.ndarray:
+    """Each teacher's specialist: a school's teachers are shared evenly among its specialists.
+
+    Teachers are dealt out in a random order (a seeded draw, not their row in the node
+    table), so with several specialists per school nobody's specialist depends on position.
+    Returns int64[N], -1 for teachers of a school without a specialist.
+    """
+    n_schools = int(max(teacher_school.max(initial=-1), spec_school.max(initial=-1))) + 1
+    count = np.bincount(spec_school, minlength=n_schools)
+    by_school = np.argsort(spec_school, kind="stable")  # specialists grouped by school
+    first_spec = np.cumsum(count) - count
+    order = np.lexsort((g.random(len(teacher_school)), teacher_school))
+    school_sorted = teacher_school[order]
+    position = np.arange(len(order)) - np.searchsorted(school_sorted, school_sorted)
+    out = np.full(len(teacher_school), -1, dtype=np.int64)
+    has = count[school_sorted] > 0
+    slot = first_spec[school_sorted] + position % np.maximum(count[school_sorted], 1)
+    out[order[has]] = by_school[slot[has]]
+    return out
 
 
 def introduce(cat: Catalogue, staff: Staff, specs: Specialists, origins: np.ndarray,
@@ -245,9 +301,8 @@ def introduce(cat: Catalogue, staff: Staff, specs: Specialists, origins: np.ndar
         cat.blocked += 1
         return -1
     j = cat.n
-    ca, cb = beta_params(p["complexity_mean"], 0.15)
-    aa, ab = beta_params(p["advantage_mean"], 0.15)
-    cat.complexity[j], cat.advantage[j] = g.beta(ca, cb), g.beta(aa, ab)
+    cat.complexity[j] = beta_draw(g, p["complexity_mean"], 0.15)
+    cat.advantage[j] = beta_draw(g, p["advantage_mean"], 0.15)
     cat.origin[j] = origins[0] if len(origins) else -1
     cat.day[j] = day
     firsts = specs.node if len(origins) == 0 else specs.node[origins]

@@ -16,8 +16,6 @@ DAYS_PER_MONTH = 20
 TERM_DAYS = 60
 #: Smallest share of a period that still holds a (trimmed) session (assumed).
 SESSION_MIN_SHARE = 0.9
-#: Days after which an unfinished coaching cycle is dropped (assumed).
-MAX_CYCLE_DAYS = 60
 
 
 class Stage(IntEnum):
@@ -42,19 +40,27 @@ STAGE_ORDER = (
     Stage.UNAWARE, Stage.AWARE, Stage.TRIAL, Stage.ADOPTED, Stage.INTEGRATED, Stage.ABANDONED,
 )
 
-#: Support style -> (reliance change per session as a share, success probability today).
-#: do_for raises reliance towards 1; coach lowers it; fade lowers it faster but a faded
-#: session succeeds less often today (gradual release of responsibility; assumed values).
-STYLE_EFFECTS: dict[str, tuple[float, float]] = {
-    "do_for": (+0.05, 1.0),
-    "coach": (-0.05, 1.0),
-    "fade": (-0.08, 0.7),
-}
-#: Reliance change when a specialist fixes a ticket for the teacher under do_for.
-DO_FOR_FIX_RELIANCE = 0.02
+#: Reliance increase of a ticket fixed under do_for, as a share of ``do_for_reliance`` (a
+#: fix is a few minutes of doing it for them, a session a whole period; assumed).
+DO_FOR_FIX_SHARE = 0.4
 #: Skill gain and reliance cut of a fix that becomes a lesson.
 LESSON_SKILL = 0.02
 LESSON_RELIANCE = 0.03
+
+
+def style_effects(style: str, p: dict) -> tuple[float, float]:
+    """Support style -> (reliance change per session, probability a session succeeds today).
+
+    ``do_for`` raises reliance towards 1 by ``do_for_reliance`` (for teachers who asked:
+    the specialist does it for them); ``coach`` lowers it by ``coach_reliance``; ``fade``
+    lowers it by ``fade_reliance`` but a faded session succeeds today with ``fade_success``
+    only (gradual release of responsibility).
+    """
+    if style == "do_for":
+        return p["do_for_reliance"], 1.0
+    if style == "coach":
+        return -p["coach_reliance"], 1.0
+    return -p["fade_reliance"], p["fade_success"]
 
 
 def awareness_prob(n_user_neighbours: np.ndarray, ext_daily: float, peer: float) -> np.ndarray:
@@ -164,7 +170,7 @@ def reliance_change(
 ) -> np.ndarray:
     """New reliance: a pull towards the trait level ``1 - se + offset``, minus independence.
 
-    Support styles push reliance away from this level (``STYLE_EFFECTS``); the drift brings
+    Support styles push reliance away from this level (``style_effects``); the drift brings
     it back as self-efficacy changes. Clipped to [0, 1].
     """
     target = np.clip(1.0 - se + offset, 0.0, 1.0)

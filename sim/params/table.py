@@ -73,9 +73,27 @@ SPEC_ROWS: list[tuple] = [
      "fade releases gradually (reliance falls faster, less success today).",
      "specialist", True),
     ("priority_policy", "requests", N, N, POLICIES, "", "Coaching priority",
-     "Whom the specialist takes into the coaching caseload first.", "specialist", True),
+     "Whom the specialist sees first, after the caseload's due sessions, and takes into the "
+     "caseload: requests (open help requests, then never-reached teachers), "
+     "lowest_efficacy, most_connected, round_robin (longest unseen) or random.",
+     "specialist", True),
+    ("duty_share", 0.1, 0.0, 0.4, (), "share of day", "Role duties",
+     "Share of the specialist's minutes taken by duties of the role (meetings, device "
+     "logistics, administration; assumed).", "specialist", True),
+    ("do_for_reliance", 0.06, 0.0, 0.3, (), "share", "do_for reliance step",
+     "Under do_for: rise of reliance (share of the way to 1) when the specialist does it "
+     "for a teacher who asked; a fixed ticket counts 0.4 of it (assumed).",
+     "specialist", True),
+    ("coach_reliance", 0.05, 0.0, 0.3, (), "share", "coach reliance step",
+     "Under coach: cut of reliance (share of it) per session (assumed).", "specialist", True),
+    ("fade_reliance", 0.08, 0.0, 0.3, (), "share", "fade reliance step",
+     "Under fade: cut of reliance (share of it) per session (assumed).", "specialist", True),
+    ("fade_success", 0.7, 0.0, 1.0, (), "probability", "fade success",
+     "Under fade: probability that a session succeeds today (gradual release; assumed).",
+     "specialist", True),
     ("troubleshoot_cap", 0.7, 0.0, 1.0, (), "share of day", "Troubleshooting cap",
-     "Largest share of the specialist's minutes spent on tickets (Penn Manor: about 70%).",
+     "Largest share of the specialist's minutes spent on tickets before sessions; minutes "
+     "left after the sessions also answer waiting tickets (Penn Manor: about 70%).",
      "specialist", True),
     ("minutes_per_ticket", 12.0, 2.0, 30.0, (), "minutes", "Minutes per ticket",
      "Handling time of one ticket (MetricNet: 10-15 minutes).", "specialist", True),
@@ -91,13 +109,15 @@ SPEC_ROWS: list[tuple] = [
     ("difficulty_floor", 0.1, 0.0, 1.0, (), "difficulty", "Difficulty floor",
      "Lowest system difficulty that advocacy can reach.", "specialist", True),
     ("caseload", 10, 1, 30, (), "teachers", "Coaching caseload",
-     "Teachers in a specialist's coaching cycle at once (Digital Promise: about 10).",
+     "Target number of teachers in a specialist's coaching cycles at once (Digital Promise: "
+     "about 10); minutes left after their sessions go to other teachers.",
      "specialist", True),
-    ("sessions_per_cycle", 6, 1, 20, (), "sessions", "Sessions per cycle",
-     "One-period sessions in a completed coaching cycle (assumed).", "specialist", True),
-    ("session_spacing", 5, 1, 10, (), "days", "Days between sessions",
-     "Fewest school days between two sessions with the same caseload teacher (weekly "
-     "coaching cycles; assumed).", "specialist", True),
+    ("sessions_per_cycle", 12, 1, 30, (), "sessions", "Sessions per cycle",
+     "One-period sessions in a completed coaching cycle (about 8 weeks at two a week; "
+     "Digital Promise cycles).", "specialist", True),
+    ("session_spacing", 3, 1, 10, (), "days", "Days between sessions",
+     "Fewest school days between two sessions with the same teacher (about twice a "
+     "week in a cycle; assumed).", "specialist", True),
     ("coaching_effect", 0.25, 0.0, 1.0, (), "sd per cycle", "Coaching effect",
      "Self-efficacy and skill gain per completed cycle, in population sd "
      "(Kraft, Blazar & Hogan 2018, halved).", "specialist", True),
@@ -114,6 +134,9 @@ SPEC_ROWS: list[tuple] = [
      "specialist", True),
     ("training_attendance", 0.6, 0.0, 1.0, (), "probability", "Training attendance",
      "Probability that a teacher attends a training.", "specialist", True),
+    ("training_prep", 2.0, 0.0, 6.0, (), "periods", "Training preparation",
+     "Periods of preparation per one-period training, spread over the days between "
+     "trainings (assumed).", "specialist", True),
     # --- help desk and peers --------------------------------------------------------------
     ("helpdesk_share", 0.0, 0.0, 1.0, (), "share", "Help desk share",
      "Share of new tickets routed to a help desk instead of the specialist.",
@@ -199,8 +222,15 @@ SPEC_ROWS: list[tuple] = [
     ("self_solve_max", 0.8, 0.0, 1.0, (), "probability", "Self-solve ceiling",
      "Probability of solving a failure alone for a fully confident, skilled, independent "
      "teacher.", "use", True),
-    ("request_rate", 0.05, 0.0, 0.5, (), "per day", "Support requests",
-     "Daily probability that a reliant teacher in TRIAL asks for help without a failure.",
+    ("request_rate", 0.05, 0.0, 0.5, (), "per day", "Drop-in questions",
+     "Daily probability that a reliant teacher in TRIAL asks a question without a failure "
+     "(handled like a ticket).", "use", True),
+    ("help_request_rate", 0.1, 0.0, 0.5, (), "per day", "Help requests",
+     "Daily probability that a teacher with an innovation to try or in TRIAL asks the "
+     "specialist for a session (planning, co-teaching), times 0.5 + reliance (teachers "
+     "want biweekly coaching: Van Ostrand, Seylar & Luke 2020).", "use", True),
+    ("request_patience", 10, 1, 60, (), "days", "Request patience",
+     "School days an unanswered help request waits before it lapses (assumed).",
      "use", True),
     ("reliance_cut", 0.6, 0.3, 0.9, (), "0-1", "Dependency cut",
      "Reliance above which a teacher counts as dependent.", "use", True),
@@ -219,7 +249,11 @@ SPEC_ROWS: list[tuple] = [
     ("mastery_gain", 0.004, 0.0, 0.05, (), "per success", "Mastery gain",
      "Self-efficacy gain per successful use (Bandura: the strongest source).",
      "consolidation", True),
-    ("failure_loss", 0.006, 0.0, 0.05, (), "per failure", "Failure loss",
+    ("routine_mastery", 0.1, 0.0, 1.0, (), "factor", "Routine mastery",
+     "Mastery weight of a successful routine use (ADOPTED or INTEGRATED) relative to one in "
+     "TRIAL (Bandura: easy successes build little efficacy; value assumed).",
+     "consolidation", True),
+    ("failure_loss", 0.005, 0.0, 0.05, (), "per failure", "Failure loss",
      "Self-efficacy loss per failed use.", "consolidation", True),
     ("wait_loss", 0.002, 0.0, 0.05, (), "per day", "Waiting loss",
      "Self-efficacy loss per day with a ticket waiting.", "consolidation", True),
