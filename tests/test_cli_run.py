@@ -68,3 +68,25 @@ def test_result_files_are_readable_by_others(tmp_path):
     for name in ("daily.csv", "summary.json", "manifest.json", "stages.png"):
         mode = stat.S_IMODE((out / name).stat().st_mode)
         assert mode == 0o666 & ~mask, (name, oct(mode))
+
+
+def test_run_figures_use_the_shared_colour_blind_safe_palette(tmp_path, monkeypatch):
+    """`tis-sim run`'s figures draw stages and activities in the page's palette (sim.palette)."""
+    from matplotlib.colors import to_hex
+
+    from sim.dynamics.state import ACTIVITIES
+    from sim.dynamics.submodels import STAGE_ORDER
+    from sim.palette import ACTIVITY_COLORS, STAGE_COLORS, STAGE_HATCHES
+    from sim.run import simulate
+    from sim.single import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig))
+    daily = simulate({"preset": "small_school"}, seed=3, days=20).daily
+    plots.stage_figure(daily, tmp_path / "stages.png")
+    plots.minutes_figure(daily, tmp_path / "minutes.png")
+    stages, minutes = (fig.axes[0].collections for fig in figures)
+    assert [to_hex(c.get_facecolor()[0]) for c in stages] == [STAGE_COLORS[s] for s in STAGE_ORDER]
+    assert [c.get_hatch() or "" for c in stages] == [STAGE_HATCHES[s] for s in STAGE_ORDER]
+    assert [to_hex(c.get_facecolor()[0]) for c in minutes] == [ACTIVITY_COLORS[a]
+                                                                for a in ACTIVITIES]

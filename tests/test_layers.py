@@ -21,7 +21,7 @@ LAYERS = (
     ("sim.network",),
     ("sim.dynamics",),
     ("sim.agents", "sim.model", "sim.run"),
-    ("sim.policies",),
+    ("sim.policies", "sim.palette"),
     ("sim.study",),
     ("sim.single", "sim.sweep", "sim.whatif", "sim.calibrate"),
     ("sim.app", "sim.cli", "sim.api"),

@@ -12,11 +12,9 @@ import pandas as pd
 
 from sim.dynamics.measures import STAGE_COLUMNS
 from sim.dynamics.state import ACTIVITIES
-from sim.dynamics.submodels import DAYS_PER_YEAR
+from sim.dynamics.submodels import DAYS_PER_YEAR, STAGE_ORDER
+from sim.palette import ACTIVITY_COLORS, STAGE_COLORS, STAGE_HATCHES
 from sim.study.manifest import atomic_write
-
-STAGE_COLORS = ("#d9d9d9", "#9ecae1", "#fdae6b", "#74c476", "#238b45", "#de2d26")
-ACTIVITY_COLORS = ("#e6550d", "#756bb1", "#3182bd", "#31a354", "#74c476", "#fdd0a2", "#d9d9d9")
 
 
 def _save(fig: plt.Figure, path: Path) -> None:
@@ -29,7 +27,9 @@ def stage_figure(daily: pd.DataFrame, path: Path, title: str = "") -> None:
     years = daily["day"] / DAYS_PER_YEAR
     fig, ax = plt.subplots(figsize=(8, 4.5))
     labels = [c.removeprefix("share_").upper() for c in STAGE_COLUMNS]
-    ax.stackplot(years, *(daily[c] for c in STAGE_COLUMNS), labels=labels, colors=STAGE_COLORS)
+    ax.stackplot(years, *(daily[c] for c in STAGE_COLUMNS), labels=labels,
+                 colors=[STAGE_COLORS[s] for s in STAGE_ORDER],
+                 hatch=[STAGE_HATCHES[s] for s in STAGE_ORDER], edgecolor="white", lw=0.3)
     ax.plot(years, daily["any_user_share"], color="black", lw=1.5,
             label="uses at least one innovation")
     ax.set(xlabel="school year", ylabel="share of staff", ylim=(0, 1), xlim=(0, years.max()),
@@ -46,7 +46,7 @@ def minutes_figure(daily: pd.DataFrame, path: Path, window: int = 20) -> None:
     smooth = daily[cols].rolling(window, min_periods=1).mean()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     ax.stackplot(years, *(smooth[c] for c in cols), labels=list(ACTIVITIES),
-                 colors=ACTIVITY_COLORS)
+                 colors=[ACTIVITY_COLORS[a] for a in ACTIVITIES])
     ax.set(xlabel="school year", ylabel="specialist minutes per day (all specialists)",
            xlim=(0, years.max()), title="Specialists' time by activity (20-day mean)")
     ax.legend(loc="upper left", fontsize=8, bbox_to_anchor=(1.01, 1))
