@@ -199,10 +199,18 @@ def test_parameter_order_is_the_same_around_every_message(page):
     page.get_by_label("Preset").select_option("small_school")  # a preset clears it
     page.get_by_text("Reset applies: Preset").wait_for()
     assert _order(page) == before
+    from playwright.sync_api import expect
+
+    from sim.params import PRESETS
+
     schools = page.get_by_label(re.compile("^Schools"))
+    # The preset's values reach the fields in the same render as its message, but on a
+    # loaded machine the field can lag: typing before it shows the preset's value would be
+    # overwritten by it.
+    expect(schools).to_have_value(str(PRESETS["small_school"]["n_schools"]), timeout=60_000)
     schools.fill("5000")
     schools.press("Tab")
-    page.get_by_text("teachers: building takes a while").wait_for()
+    page.get_by_text("teachers: building takes a while").wait_for(timeout=60_000)
     assert _order(page) == before
     page.get_by_label("Seed (a whole number)").fill("x")
     page.get_by_label("Seed (a whole number)").press("Tab")
