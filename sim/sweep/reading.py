@@ -28,8 +28,8 @@ OUTPUT_LABELS = {
     "time_coaching": "specialists' coaching share of time",
     "unreachable_share": "share of teachers unreachable one-to-one",
     "never_reached_share": "share of teachers never reached by their specialist",
-    "days_to_25": "days to 25% users of the first innovation",
-    "days_to_50": "days to 50% users of the first innovation",
+    "days_to_25": "restricted mean days to 25% users of the first innovation",
+    "days_to_50": "restricted mean days to 50% users of the first innovation",
 }
 
 
