@@ -92,3 +92,13 @@ def test_report_discover_on_a_sweep(tmp_path, capsys):
     assert list((out / "figures").glob("*.svg"))
     assert main(["report", str(out), "--discover", "nonsense<1"]) == 2
     assert "'nonsense' is not an output" in capsys.readouterr().err
+
+
+def test_integer_inputs_work():
+    """EMA's pasting writes fractional limits: integer columns must not break it."""
+    rng = np.random.default_rng(4)
+    x = pd.DataFrame({"sessions_per_cycle": rng.integers(4, 9, 200),
+                      "q_peer": rng.uniform(0.2, 0.6, 200)})
+    y = ((x["sessions_per_cycle"] <= 5) & (x["q_peer"] > 0.4)).to_numpy()
+    found = discover(x, y)
+    assert found.boxes and found.boxes[0].density >= 0.8

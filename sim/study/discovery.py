@@ -116,7 +116,8 @@ def discover(x: pd.DataFrame, y: np.ndarray, density: float = 0.8,
         max_boxes: boxes to look for at most.
 
     Raises:
-        DiscoveryError: the ``analysis`` extra (EMA Workbench) is not installed.
+        DiscoveryError: the ``analysis`` extra (EMA Workbench) is not installed, or PRIM
+            failed on these data.
     """
     y = np.asarray(y, dtype=bool)
     ranges = {c: (float(x[c].min()), float(x[c].max())) for c in x
@@ -126,13 +127,22 @@ def discover(x: pd.DataFrame, y: np.ndarray, density: float = 0.8,
         return result
     prim = _prim()
     data = x.reset_index(drop=True).copy()
-    for c in data:
-        if not pd.api.types.is_numeric_dtype(data[c]):
+    for c in data:  # floats (PRIM pastes fractional limits) or categories
+        if pd.api.types.is_numeric_dtype(data[c]):
+            data[c] = data[c].astype(float)
+        else:
             data[c] = data[c].astype(str).astype("category")
-        elif pd.api.types.is_bool_dtype(data[c]):
-            data[c] = data[c].astype(int)
     base = y.mean()
-    finder = prim.Prim(data, y.astype(int), threshold=base / 2)
+    try:
+        _boxes(prim.Prim(data, y.astype(int), threshold=base / 2), result, density,
+               max_boxes, base)
+    except Exception as exc:  # a failure inside the library: one line, not a traceback
+        raise DiscoveryError(f"PRIM failed ({type(exc).__name__}: {exc})") from None
+    return result
+
+
+def _boxes(finder, result: Discovery, density: float, max_boxes: int, base: float) -> None:
+    """Find up to ``max_boxes`` boxes (see the module doc for the choice of each)."""
     for _ in range(max_boxes):
         box = finder.find_box()
         if box is None:
@@ -148,7 +158,6 @@ def discover(x: pd.DataFrame, y: np.ndarray, density: float = 0.8,
         result.boxes.append(Box(float(row["coverage"]), float(row["density"]),
                                 float(row["mass"]), int(row["n"]),
                                 _limits(box.box_lims[i], box.box_lims[0])))
-    return result
 
 
 def markdown(d: Discovery, what: str) -> list[str]:
