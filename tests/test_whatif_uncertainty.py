@@ -245,3 +245,18 @@ def test_the_report_leads_with_the_robust_answer(studies):
     assert len(worlds) == 8 and {"coaching_effect", "tickets_per_user_month"} <= set(worlds)
     for name in ("decision.csv", "ceac.csv", "frontier.csv", "plane.png", "ceac.png"):
         assert (out / name).stat().st_size > 0
+
+
+def test_a_worlds_override_redraws_fewer_worlds_and_gets_its_own_folder(tmp_path, capsys):
+    study = parse(worlds=3)
+    assert study.n_worlds == 3 and len(study.specs()) == 3 * 3 * 3
+    assert study.uncertainty.draws != parse().uncertainty.draws[:3]  # a new 3-point design
+    from sim.whatif.run import default_out
+
+    assert str(default_out(study, quick=True)).endswith("unc-3rep-100d-3w")
+    with pytest.raises(ValueError, match="worlds = 3 needs an \\[uncertainty\\] table"):
+        parse("", worlds=3)
+    path = tmp_path / "plain.toml"
+    path.write_text(BASE)
+    assert main(["whatif", str(path), "--worlds", "3", "--quiet"]) == 2
+    assert "[uncertainty] missing; worlds = 3 needs" in capsys.readouterr().err

@@ -29,7 +29,7 @@ from sim.whatif.scenarios import Study, load_study
 
 EXAMPLES = """examples:
   tis-sim whatif experiments/policies.toml                   # all cores (local pool)
-  tis-sim whatif experiments/policies.toml --replicates 5    # a quick look
+  tis-sim whatif experiments/policies.toml --replicates 2 --worlds 4   # a quick look
   tis-sim whatif experiments/policies.toml --scheduler tcp://10.0.0.5:8786   # Dask cluster
   tis-sim whatif experiments/policies.toml --fresh           # discard earlier runs
   tis-sim whatif experiments/policies.toml --format pdf      # vector figures
@@ -41,8 +41,8 @@ Interrupted? Run the same command again: finished runs are kept and skipped."""
 
 
 def _whatif(args: argparse.Namespace) -> int:
-    overrides = {k: v for k, v in (("replicates", args.replicates), ("days", args.days))
-                 if v is not None}
+    overrides = {k: v for k, v in (("replicates", args.replicates), ("days", args.days),
+                                   ("worlds", args.worlds)) if v is not None}
     study = load_study(args.file, **overrides)
     n_runs = len(study.specs())
     out = args.out or default_out(study, quick=bool(overrides))
@@ -103,12 +103,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_backend_options(
         p, fresh_help="discard this study's earlier runs (default: resume, keeping them)",
         out_help="results folder (default: results/<study name>, or "
-                 "results/<study name>-<N>rep-<N>d with --replicates/--days)")
+                 "results/<study name>-<N>rep-<N>d[-<K>w] with --replicates/--days/--worlds)")
     p.add_argument("--replicates", type=at_least(2), metavar="N",
                    help="override the file's replicates (at least 2: intervals need them)")
     p.add_argument("--days", type=at_least(1), metavar="N",
                    help="override the file's horizon (school days); scenarios that start "
                         "after it are skipped with a warning")
+    p.add_argument("--worlds", type=at_least(2), metavar="K",
+                   help="override the [uncertainty] table's worlds (parameter draws)")
     add_work_options(p)
     add_format_option(p)
     p.set_defaults(func=_whatif)

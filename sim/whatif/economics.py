@@ -91,7 +91,7 @@ def incremental(effect: np.ndarray, cost: np.ndarray, seed: int, *, wtp: float |
         elif row["status"] == "dominant":
             row["icer_note"] = "dominant: more effect at no extra cost"
         elif row["status"] == "dominated":
-            row["icer_note"] = "dominated: less effect at no saving"
+            row["icer_note"] = "dominated: on average no more effect, at no saving"
         if dci > 0:
             row["effect_per_money"] = de / dci * per_money
             lo, hi = _pct(be / bc * per_money, level)

@@ -17,11 +17,12 @@ from sim.whatif.scenarios import Study
 def default_out(study: Study, quick: bool = False) -> Path:
     """The default results folder: ``results/<name>``.
 
-    A quick look (``quick``: replicates or days overridden) gets
-    ``results/<name>-<N>rep-<N>d``, so it never blocks resuming the study as written (a
-    folder refuses different runs).
+    A quick look (``quick``: replicates, days or worlds overridden) gets
+    ``results/<name>-<N>rep-<N>d`` (``-<K>w`` added with parameter worlds), so it never
+    blocks resuming the study as written (a folder refuses different runs).
     """
-    suffix = f"-{study.replicates}rep-{study.days}d" if quick else ""
+    worlds = f"-{study.n_worlds}w" if quick and study.uncertainty else ""
+    suffix = f"-{study.replicates}rep-{study.days}d{worlds}" if quick else ""
     return Path("results") / f"{study.name}{suffix}"
 
 

@@ -305,15 +305,23 @@ def parse_study(text: str, path: Path, **overrides: Any) -> Study:
     """Parse and validate the text of a scenario file (``path`` names it in errors).
 
     ``overrides`` replace ``[study]`` settings (e.g. ``replicates=5`` for a quick look)
-    before validation, so every check runs on the values actually used.
+    before validation, so every check runs on the values actually used; ``worlds=K``
+    replaces ``[uncertainty] worlds``.
     """
     path = Path(path)
     data = parse_toml(text, path, ScenarioError)
     _check_keys(path, "top level", data, ["study", "costs", BASELINE, "scenarios",
                                           "uncertainty"])
+    overrides = dict(overrides)
+    worlds = overrides.pop("worlds", None)
     unknown = sorted(set(overrides) - set(STUDY_KEYS))
     if unknown:
         raise ValueError(f"unknown study override(s) {unknown}")  # programming error
+    if worlds is not None:
+        if not isinstance(data.get("uncertainty"), dict):
+            raise _fail(path, "uncertainty", f"missing; worlds = {worlds} needs an "
+                        "[uncertainty] table of uncertain parameters")
+        data["uncertainty"] = {**data["uncertainty"], "worlds": worlds}
     settings = _study_settings(path, data, overrides)
     base = _baseline(path, data)
     scenarios = _check_keys(path, "scenarios", data.get("scenarios", {}),
