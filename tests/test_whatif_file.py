@@ -38,7 +38,9 @@ def parse(text: str) -> object:
 def test_shipped_file_has_every_policy_the_issue_asks_for():
     study = load_study(SHIPPED)
     names = {sc.name: sc for sc in study.scenarios}
-    assert study.replicates >= 30 and study.days == 540
+    # K >= 16 parameter worlds, each with paired replicates: >= 30 runs per scenario
+    assert study.n_worlds >= 16 and study.replicates >= 2 and study.days == 540
+    assert study.n_worlds * study.replicates >= 30
     policies = {sc.policy.name for sc in study.scenarios if sc.policy}
     assert {"specialist_fte", "shared_specialists", "help_desk", "it_liaison", "support_style",
             "peer_champions", "training_days"} <= policies
@@ -50,14 +52,15 @@ def test_shipped_file_has_every_policy_the_issue_asks_for():
 
 
 def test_replicate_r_has_the_same_seed_in_every_scenario():
+    """Replicate r of world k: one seed in every scenario; a new seed for every (k, r)."""
     study = load_study(SHIPPED)
     specs = study.specs()
-    by_rep: dict[int, set[int]] = {}
+    by_rep: dict[tuple[int, int], set[int]] = {}
     for s in specs:
-        by_rep.setdefault(s.labels["replicate"], set()).add(s.seed)
-    assert len(by_rep) == study.replicates
+        by_rep.setdefault((s.labels.get("world", 0), s.labels["replicate"]), set()).add(s.seed)
+    assert len(by_rep) == study.replicates * study.n_worlds
     assert all(len(seeds) == 1 for seeds in by_rep.values())
-    assert len({next(iter(v)) for v in by_rep.values()}) == study.replicates
+    assert len({next(iter(v)) for v in by_rep.values()}) == len(by_rep)
     assert len({s.run_id for s in specs}) == len(specs)
 
 
