@@ -16,6 +16,7 @@ from sim.study.experiment import Dimension
 from sim.study.posterior import Posterior, write_posterior
 from sim.whatif.run import run_study
 from sim.whatif.scenarios import parse_study
+from sim.whatif.uncertainty import parse_uncertainty
 
 BASE = """
 [study]
@@ -260,3 +261,16 @@ def test_a_worlds_override_redraws_fewer_worlds_and_gets_its_own_folder(tmp_path
     path.write_text(BASE)
     assert main(["whatif", str(path), "--worlds", "3", "--quiet"]) == 2
     assert "[uncertainty] missing; worlds = 3 needs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("worlds", "fragment"), [
+    (10**9, "[uncertainty.worlds] worlds = 1000000000 gives 9,000,000,000 is more than"),
+    (150_000, "[uncertainty.worlds] worlds = 150000 gives 1,350,000 is more than the limit"),
+])
+def test_worlds_are_bounded_before_anything_is_drawn(worlds, fragment):
+    with pytest.raises(ValueError) as err:
+        parse(f"[uncertainty]\nworlds = {worlds}\n[uncertainty.q_peer]\nrange = [0.1, 0.5]\n")
+    assert fragment in str(err.value)
+    with pytest.raises(ValueError, match=r"\[uncertainty.worlds\] worlds = 1,000,000,000 is more"):
+        parse_uncertainty(Path("unc.toml"), {"worlds": 10**9, "q_peer": {"range": [0.1, 0.5]}},
+                          seed=1)

@@ -343,6 +343,11 @@ def parse_study(text: str, path: Path, **overrides: Any) -> Study:
     if not arms:
         raise _fail(path, "study", f"days = {days}: every scenario starts after the horizon, "
                                    "so there is nothing to compare")
+    if isinstance(data.get("uncertainty"), dict):  # K worlds x R replicates x arms: bounded
+        k = data["uncertainty"].get("worlds", 16)
+        if isinstance(k, int) and not isinstance(k, bool) and (problem := over_limit(
+                "runs", k * settings["replicates"] * (len(arms) + 1))):
+            raise _fail(path, "uncertainty.worlds", f"worlds = {k} gives {problem}")
     uncertainty = (parse_uncertainty(path, data["uncertainty"], settings["seed"])
                    if "uncertainty" in data else None)
     arms_all = (base, *arms)

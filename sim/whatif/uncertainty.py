@@ -34,6 +34,7 @@ import numpy as np
 
 from sim.errors import UserError
 from sim.rng import stream
+from sim.study.bounds import over_limit
 from sim.study.design import to_values
 from sim.study.experiment import Dimension, dimension
 from sim.study.posterior import Posterior, PosteriorError, load_posterior
@@ -140,6 +141,8 @@ def parse_uncertainty(path: Path, table: Any, seed: int) -> Uncertainty:
                     f"{', '.join(KEYS)}, and one [uncertainty.NAME] table per parameter")
     worlds = _integer(path, "uncertainty.worlds", table.get("worlds", 16), 2,
                       "an integer >= 2 (parameter draws; each runs every scenario)")
+    if problem := over_limit("points", worlds):
+        raise _fail(path, "uncertainty.worlds", f"worlds = {problem}")
     sampler = table.get("sampler", "lhs")
     if sampler not in SAMPLERS:
         raise _fail(path, "uncertainty.sampler", f"{sampler!r} is not allowed; expected one "
