@@ -161,16 +161,8 @@ def _check(path: Path, key: str, spec: ParamSpec, value: Any) -> Any:
         raise _err(path, key, str(exc)) from None
 
 
-def dimension(path: Path, name: str, table: Any, sampler: str,
-              where: str = "sweep") -> Dimension:
-    """Check one ``[WHERE.NAME]`` table of values, a range or a distribution.
-
-    Shared by experiment files (``[sweep.NAME]``) and the ``[uncertainty.NAME]`` tables of
-    scenario files, so both accept the same ranges and distributions.
-
-    Raises:
-        ExperimentFileError: naming the file, ``[WHERE.NAME]`` and what is allowed.
-    """
+def dimension(path: Path, name: str, table: Any, sampler: str, where: str = "sweep") -> Dimension:
+    """One ``[sweep.NAME]`` (or scenario files' ``[uncertainty.NAME]``) table, checked."""
     key = f"{where}.{name}"
     spec = _param(path, key, name)
     table = _only_keys(path, key, table, DIMENSION_KEYS)
