@@ -8,6 +8,12 @@
 - :func:`wilson`: the Wilson score interval of a binomial proportion k / n (Wilson 1927;
   recommended by Brown, Cai & DasGupta 2001), for "share of runs reaching a threshold" or
   "share of worlds in which a scenario is best".
+- :func:`direction`: whether a difference is decided (+1 / -1) or not (0). A sample with no
+  spread (every value the same, as when every paired replicate gives the same difference)
+  has a zero-width interval that says nothing about precision; it is then decided by the
+  exact two-sided sign test instead (Dixon & Mood 1946; Conover 1999, *Practical
+  Nonparametric Statistics*, 3rd ed., §3.4): n values of one sign give p = 2 · 0.5^n, so at
+  95% it takes at least 6 agreeing values, and values that are all 0 decide nothing.
 
 Every function leaves non-finite values out and reports ``n``, the number of values used,
 so the caller can show how many were missing.
@@ -22,6 +28,9 @@ import numpy as np
 from scipy import stats
 
 LEVEL = 0.95
+#: Relative spread below which a sample counts as having none (floating-point rounding of
+#: differences such as 0.6 - 0.5 vs 0.2 - 0.1 is about 1e-16 of the operands).
+NO_SPREAD = 1e-9
 
 
 @dataclass(frozen=True)
@@ -35,18 +44,47 @@ class Interval:
     low: float
     high: float
 
+    @property
+    def no_spread(self) -> bool:
+        """True when there are 2+ values and all are the same (a zero-width interval)."""
+        return self.n >= 2 and self.sd == 0
+
     def text(self, digits: int = 2) -> str:
-        """``0.41 (95% CI 0.39 to 0.43)``."""
+        """``0.41 (95% CI 0.39 to 0.43)``; ``0.41 (all 5 values the same: no interval)``."""
         f = f"{{:.{digits}f}}"
         if self.n < 2:
             return f.format(self.mean) + " (one value: no interval)"
+        if self.no_spread:
+            return f.format(self.mean) + f" (all {self.n} values the same: no interval)"
         return (f.format(self.mean) + f" ({LEVEL:.0%} CI " + f.format(self.low) + " to "
                 + f.format(self.high) + ")")
 
     @property
     def excludes_zero(self) -> bool:
-        """True when the interval lies wholly above or below zero."""
-        return self.n >= 2 and (self.low > 0 or self.high < 0)
+        """True when the difference is decided at 95% (see :func:`direction`)."""
+        return direction(self.n, self.mean, self.low, self.high) != 0
+
+
+def is_flat(x: np.ndarray) -> bool:
+    """True when the finite values ``x`` (2 or more) are all equal, up to rounding."""
+    return len(x) >= 2 and float(np.ptp(x)) <= NO_SPREAD * float(np.abs(x).max())
+
+
+def direction(n: int, mean: float, low: float, high: float, level: float = LEVEL) -> int:
+    """+1 / -1 when a difference is decided above / below 0 at ``level``, else 0.
+
+    Decided: the interval ``[low, high]`` over ``n`` values lies wholly on one side of 0.
+    A zero-width interval (no spread) is decided by the exact sign test instead: +1 or -1
+    only when ``mean`` is not 0 and 2 · 0.5^n < 1 - level. Fewer than 2 values or
+    non-finite bounds: 0.
+    """
+    if n < 2 or not (np.isfinite(low) and np.isfinite(high)):
+        return 0
+    if high == low:
+        if mean == 0 or 2 * 0.5**n >= 1 - level:
+            return 0
+        return 1 if mean > 0 else -1
+    return 1 if low > 0 else -1 if high < 0 else 0
 
 
 def _finite(values: Iterable[float]) -> np.ndarray:
@@ -57,6 +95,9 @@ def _finite(values: Iterable[float]) -> np.ndarray:
 def t_interval(values: Iterable[float], level: float = LEVEL) -> Interval:
     """The t-interval for the mean of the finite ``values`` (NaN bounds when fewer than 2).
 
+    Values with no spread (:func:`is_flat`) give sd 0 and the zero-width interval
+    [mean, mean], flagged by :attr:`Interval.no_spread`, never a rounding-noise width.
+
     Args:
         values: a sample (any iterable of numbers; NaN and inf are left out).
         level: confidence level, e.g. 0.95.
@@ -66,7 +107,7 @@ def t_interval(values: Iterable[float], level: float = LEVEL) -> Interval:
     if n < 2:
         m = float(x.mean()) if n else float("nan")
         return Interval(n, m, float("nan"), float("nan"), float("nan"), float("nan"))
-    sd = float(x.std(ddof=1))
+    sd = 0.0 if is_flat(x) else float(x.std(ddof=1))
     se = sd / np.sqrt(n)
     half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * se
     m = float(x.mean())

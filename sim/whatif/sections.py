@@ -151,7 +151,9 @@ def differences(a: Analysis) -> list[str]:
             f"the {LEVEL:.0%} t-interval of the paired differences")
     return ["## Differences from the baseline", "",
             f"Mean paired difference (scenario − baseline) with {what}; shares in percentage "
-            "points. ▲ better, ▼ worse (the interval excludes 0); no mark: undecided. Days to "
+            "points. ▲ better, ▼ worse (the interval excludes 0); no mark: undecided. 'No "
+            "spread': every pair gave the same difference, so there is no interval and the "
+            "exact sign test decides (at least 6 pairs, or worlds, of one sign). Days to "
             "50% users: restricted mean to the horizon (runs that never reach 50% count at "
             "the horizon; 'censored' gives how many in scenario vs baseline). n pairs: "
             "replicate pairs used.", "", markdown_table(head, rows), ""]

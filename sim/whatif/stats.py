@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.study.intervals import LEVEL, Interval, logit_bounds, t_interval
+from sim.study.intervals import LEVEL, Interval, direction, is_flat, logit_bounds, t_interval
 from sim.study.survival import CENSORED, is_time_to_event, with_restricted
 
 __all__ = ["COUNTS", "CURVES", "EFFECT_COUNTS", "EFFECT_NAMES", "LEVEL", "MEASURES",
@@ -143,7 +143,7 @@ def _worlds(d: np.ndarray, level: float) -> dict[str, float]:
     dev = np.where(ok, d - world_means(d)[:, None], 0.0)
     dof = int(np.maximum(n_k - 1, 0).sum())
     within = float((dev**2).sum() / dof) if dof else float("nan")
-    spread = float(means.var(ddof=1)) if k >= 2 else float("nan")
+    spread = (0.0 if is_flat(means) else float(means.var(ddof=1))) if k >= 2 else float("nan")
     between = max(0.0, spread - within * float(np.mean(1.0 / n_k[used]))) \
         if np.isfinite(within) and k >= 2 else float("nan")
     half = float(stats.t.ppf(0.5 + level / 2, max(k - 1, 1))) * np.sqrt(between + spread / k) \
@@ -173,7 +173,9 @@ def differences(summaries: pd.DataFrame, scenarios: list[str], baseline: str,
         ci_high, ui_low / ui_high (uncertainty interval; NaN with one world),
         sd_chance, sd_parameters, parameter_share, share_better (share of worlds in which
         the scenario is better), se_unpaired, pairing_gain, better (+1 better with 95%
-        confidence, -1 worse, 0 undecided; with worlds judged on the uncertainty interval).
+        confidence, -1 worse, 0 undecided; with worlds judged on the uncertainty interval;
+        a zero-width interval by the sign test, :func:`sim.study.intervals.direction`),
+        no_spread (every pair, or every world, gave the same difference: no interval).
     """
     rows = []
     many = "world" in summaries and summaries["world"].nunique() > 1
@@ -206,10 +208,11 @@ def differences(summaries: pd.DataFrame, scenarios: list[str], baseline: str,
                         "parameter_share": np.nan, "share_better": np.nan}
                 low, high = iv.low, iv.high
             su = unpaired_se(a, b)
-            verdict = 0
-            if row["n"] >= 2 and np.isfinite(low) and (low > 0 or high < 0):
-                verdict = sign * (1 if low > 0 else -1)
+            units = row["worlds"] if many else row["n"]  # what the interval is over
+            verdict = sign * direction(units, row["difference"], low, high, level) \
+                if row["n"] >= 2 else 0
             rows.append(row | {"se_unpaired": su, "better": verdict,
+                               "no_spread": bool(row["n"] >= 2 and low == high),
                                "pairing_gain": su / row["se"] if row["se"] > 0 else np.nan})
     return pd.DataFrame(rows)
 

@@ -44,10 +44,13 @@ def fmt_ci(low: float, high: float, unit: str, kind: str = "CI") -> str:
     """``95% CI low to high`` in the unit's format (``ratio``: two decimals; ``money``).
 
     ``kind``: ``CI`` (confidence interval) or ``UI`` (uncertainty interval: parameters
-    and chance).
+    and chance). Equal bounds (every pair, world or resample the same) are not an
+    interval: ``no spread: no interval``.
     """
     if not (np.isfinite(low) and np.isfinite(high)):
         return f"{LEVEL:.0%} {kind} n/a"
+    if low == high:
+        return "no spread: no interval"
     if unit == "ratio":
         return f"{LEVEL:.0%} {kind} {low:+.2f} to {high:+.2f}"
     if unit == "money":
@@ -75,6 +78,14 @@ def _upper_first(text: str) -> str:
 
 
 VERDICT = {1: "better than today", -1: "worse than today", 0: "no detectable difference"}
+
+
+def _verdict(r: dict) -> str:
+    """The verdict in words; a difference without spread says why it is undecided."""
+    if r.get("no_spread") and not r["better"]:
+        return ("no difference in any pair" if r["difference"] == 0 else "the same "
+                "difference in every pair, too few to decide (sign test)")
+    return VERDICT[int(r["better"])]
 
 
 def _effect(d: dict, key: str) -> str:
@@ -124,7 +135,7 @@ def summary_lines(a: Analysis) -> list[str]:
     for i, sc in enumerate(a.order, start=1):
         d = {k: diff[(sc, k)] for k in MEASURES if (sc, k) in diff}
         r = scen.loc[sc]
-        verdict = VERDICT[int(d[rank]["better"])]
+        verdict = _verdict(d[rank])
         text = (f"{i}. **{r['label']}**: {_effect(d, head)}: {verdict}. "
                 f"{_upper_first(_effect(d, second))}.")
         e = eff.get((sc, s.effect))
