@@ -101,7 +101,9 @@ def grid_reading(df: pd.DataFrame, exp: Experiment, outputs: Sequence[str]) -> l
                     + (f" (at {where})" if where else "")
                     + f" {_verb(diff)} the {label(out)}: from {a.text()} to {b.text()}; "
                     f"paired difference {diff.mean:+.2f}"
-                    + (f" (95% CI {diff.low:+.2f} to {diff.high:+.2f}, {diff.n} replicate "
+                    + (f" (the same in all {diff.n} replicate pairs: no interval)."
+                       if diff.no_spread else
+                       f" (95% CI {diff.low:+.2f} to {diff.high:+.2f}, {diff.n} replicate "
                        "pairs)." if diff.n >= 2 else "."))
             if diff.excludes_zero:
                 text += _consistency(df, col, lo, hi, out, list(at), float(np.sign(diff.mean)))
