@@ -92,8 +92,8 @@ def run_sweep(experiment: Experiment | Mapping[str, Any] | str | Path,
 
 def run_whatif(study: Study | Mapping[str, Any] | str | Path,
                out_dir: Path | str | None = None, *, replicates: int | None = None,
-               days: int | None = None, backend: str = "local", scheduler: str | None = None,
-               workers: int | None = None, fresh: bool = False,
+               days: int | None = None, worlds: int | None = None, backend: str = "local",
+               scheduler: str | None = None, workers: int | None = None, fresh: bool = False,
                progress: bool = True) -> Results:
     """Run (or resume) a what-if study, write its report, return the results.
 
@@ -104,9 +104,11 @@ def run_whatif(study: Study | Mapping[str, Any] | str | Path,
         study: a :class:`Study`, a dict of the scenario file's tables
             (``Study.from_dict``) or the path of a scenario file.
         out_dir: results folder (default ``results/<study name>``, or
-            ``results/<name>-<N>rep-<N>d`` when ``replicates`` or ``days`` are given).
+            ``results/<name>-<N>rep-<N>d[-<K>w]`` when ``replicates``, ``days`` or
+            ``worlds`` are given).
         replicates: override the study's replicates (at least 2).
         days: override the study's horizon (school days).
+        worlds: override the ``[uncertainty]`` table's number of parameter worlds.
         backend: ``local``, ``serial`` or ``dask`` (as in :func:`run_sweep`).
         scheduler: Dask scheduler address, or ``local``.
         workers: worker processes (default: all cores).
@@ -121,8 +123,8 @@ def run_whatif(study: Study | Mapping[str, Any] | str | Path,
         ScenarioError: the study is not valid (one line naming the table and key).
         UserError: no run finished, so there is nothing to report.
     """
-    overrides = {k: v for k, v in (("replicates", replicates), ("days", days))
-                 if v is not None}
+    overrides = {k: v for k, v in (("replicates", replicates), ("days", days),
+                                   ("worlds", worlds)) if v is not None}
     st = _study(study, overrides)
     out = Path(out_dir) if out_dir is not None else default_study_out(st, bool(overrides))
     done, analysis, _ = run_study(st, out, backend=backend, scheduler=scheduler,

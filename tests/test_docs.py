@@ -135,4 +135,4 @@ def test_readme_notebook_example_runs(tmp_path, monkeypatch):
     assert set(namespace["differences"]["scenario"]) == {
         sc.name for sc in namespace["study"].scenarios[1:]}
     assert len(namespace["again"].summaries) == 9
-    assert (tmp_path / "results" / "policies-2rep-200d" / "report.md").is_file()
+    assert (tmp_path / "results" / "policies-2rep-200d-2w" / "report.md").is_file()

@@ -128,7 +128,7 @@ def test_reading_compares_choices_with_the_default_choice(tmp_path):
                              '[sweep.support_style]\nvalues = ["coach", "do_for"]')
     exp = parse_experiment(textwrap.dedent(text), tmp_path / "style.toml")
     rows = [{"param_specialist_fte": x, "param_support_style": s, "replicate": r,
-             "out": x + (0.1 if s == "coach" else 0.0) + 0.01 * r}
+             "out": x + (0.1 if s == "coach" else 0.0) + 0.01 * r * (1 + x) * (1 + (s == "coach"))}
             for x in (0.2, 1.0) for s in ("coach", "do_for") for r in range(5)]
     sentences = grid_reading(pd.DataFrame(rows), exp, ["out"])
     # The reference FTE is the grid value nearest the default 0.5; the reference style is
@@ -137,3 +137,17 @@ def test_reading_compares_choices_with_the_default_choice(tmp_path):
                                    "(at specialist_fte = 0.2) raises the out")
     assert sentences[0].startswith("Raising **specialist_fte** from 0.2 to 1 "
                                    "(at support_style = do_for) raises the out")
+
+
+@pytest.mark.parametrize(("pairs", "verb"), [(2, "does not clearly change"),
+                                             (5, "does not clearly change"), (6, "raises")])
+def test_a_reading_without_spread_needs_the_sign_test(tmp_path, pairs, verb):
+    """Every pair differs by the same +0.1: no interval; 6 pairs pass the sign test."""
+    exp = parse_experiment(textwrap.dedent(TINY_GRID), tmp_path / "flat.toml")
+    rows = [{"param_specialist_fte": x, "param_tickets_per_user_month": t, "replicate": r,
+             "out": 0.3 + 0.1 * (x == 1.0) + 0.01 * r}
+            for x in (0.2, 1.0) for t in (0.0, 3.0) for r in range(pairs)]
+    first = grid_reading(pd.DataFrame(rows), exp, ["out"])[0]
+    assert f" {verb} the out" in first
+    assert f"the same in all {pairs} replicate pairs: no interval" in first
+    assert "CI +0.10" not in first

@@ -38,7 +38,9 @@ def parse(text: str) -> object:
 def test_shipped_file_has_every_policy_the_issue_asks_for():
     study = load_study(SHIPPED)
     names = {sc.name: sc for sc in study.scenarios}
-    assert study.replicates >= 30 and study.days == 540
+    # K >= 16 parameter worlds, each with paired replicates: >= 30 runs per scenario
+    assert study.n_worlds >= 16 and study.replicates >= 2 and study.days == 540
+    assert study.n_worlds * study.replicates >= 30
     policies = {sc.policy.name for sc in study.scenarios if sc.policy}
     assert {"specialist_fte", "shared_specialists", "help_desk", "it_liaison", "support_style",
             "peer_champions", "training_days"} <= policies
@@ -50,14 +52,15 @@ def test_shipped_file_has_every_policy_the_issue_asks_for():
 
 
 def test_replicate_r_has_the_same_seed_in_every_scenario():
+    """Replicate r of world k: one seed in every scenario; a new seed for every (k, r)."""
     study = load_study(SHIPPED)
     specs = study.specs()
-    by_rep: dict[int, set[int]] = {}
+    by_rep: dict[tuple[int, int], set[int]] = {}
     for s in specs:
-        by_rep.setdefault(s.labels["replicate"], set()).add(s.seed)
-    assert len(by_rep) == study.replicates
+        by_rep.setdefault((s.labels.get("world", 0), s.labels["replicate"]), set()).add(s.seed)
+    assert len(by_rep) == study.replicates * study.n_worlds
     assert all(len(seeds) == 1 for seeds in by_rep.values())
-    assert len({next(iter(v)) for v in by_rep.values()}) == study.replicates
+    assert len({next(iter(v)) for v in by_rep.values()}) == len(by_rep)
     assert len({s.run_id for s in specs}) == len(specs)
 
 
@@ -124,3 +127,39 @@ def test_cli_reports_a_bad_file_in_one_line_without_traceback(tmp_path, capsys):
 def test_cli_reports_a_missing_file(tmp_path, capsys):
     assert main(["whatif", str(tmp_path / "nope.toml")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+LATE = GOOD + """
+[scenarios.late]
+policy = "help_desk"
+share = 0.8
+from_day = 60
+"""
+
+
+@pytest.mark.parametrize(("text", "days", "late"), [
+    (LATE, 1, False), (LATE, 59, False), (LATE, 60, False), (LATE, 61, True),
+    (LATE, 120, True), (SHIPPED.read_text(), 180, False), (SHIPPED.read_text(), 181, False),
+    (SHIPPED.read_text(), 182, True),
+])
+def test_a_shorter_horizon_skips_exactly_the_scenarios_that_would_never_act(text, days, late):
+    """--days N: a scenario starting on day N or later (days 0..N-1 are run) is left out
+    with its reason, never run as a zero effect; every scenario that stays acts in time."""
+    study = parse_study(text, SHIPPED if "policies" in text else Path("study.toml"), days=days)
+    name = "late" if text == LATE else "help_desk_year2"
+    kept = [sc.name for sc in study.scenarios]
+    assert (name in kept) == late
+    assert study.skipped == (() if late else ((name, study.skipped[0][1]),))
+    if not late:
+        assert f"after the {days}-day horizon" in study.skipped[0][1]
+    assert all(sc.policy is None or sc.policy.from_day < days for sc in study.scenarios)
+    assert study.days == days and all(s.days == days for s in study.specs()[:3])
+
+
+def test_a_horizon_before_every_scenario_is_one_line_naming_it(tmp_path, capsys):
+    path = tmp_path / "late.toml"
+    path.write_text(LATE.replace("share = 0.5\ncost = 1000", "share = 0.5\nfrom_day = 30"))
+    assert main(["whatif", str(path), "--days", "20", "--dry-run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "late.toml: [study] days = 20" in err
+    assert "every scenario starts after the horizon" in err and "Traceback" not in err

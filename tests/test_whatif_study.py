@@ -133,11 +133,16 @@ def test_summary_text_is_generated_from_the_numbers(done):
         row = d.loc[(sc, "integrated_teachers")]
         assert f"**{labels[sc]}**" in line
         assert f"INTEGRATED teachers {row['difference']:+.1f}" in line
+        ranked = d.loc[(sc, "final_integrated_share")]
         verdict = {1: "better than today", -1: "worse than today",
-                   0: "no detectable difference"}[int(d.loc[(sc, "final_integrated_share"),
-                                                          "better"])]
+                   0: "no detectable difference"}[int(ranked["better"])]
+        if ranked["no_spread"] and not ranked["better"]:  # every pair the same
+            verdict = ("no difference in any pair" if ranked["difference"] == 0 else
+                       "too few to decide (sign test)")
         assert verdict in line
-    assert "Baseline copy" in summary and "no detectable difference" in summary
+    # the copy equals the baseline in every pair: said as such, with no zero-width interval
+    copy = next(ln for ln in lines if "Baseline copy" in ln)
+    assert "no difference in any pair" in copy and "CI +0.0" not in copy
 
 
 def test_missing_runs_are_reported_not_hidden(done):
@@ -191,3 +196,49 @@ def test_a_quick_look_gets_its_own_default_folder(tmp_path, monkeypatch):
                  "--days", "70", "--quiet"]) == 0
     assert (tmp_path / "results" / "tiny-2rep-70d" / "report.md").is_file()
     assert not (tmp_path / "results" / "tiny").exists()
+
+
+CENSORED = """
+[study]
+name = "censored"
+days = 80
+replicates = 6
+seed = 1
+curve_every = 20
+rank_by = "days_to_50"
+[costs]
+currency = "EUR"
+fte_price = 60000
+[baseline]
+preset = "default"
+n_schools = 2
+[scenarios.head_start]
+label = "Head start"
+policy = "parameters"
+set = { initial_user_share = 0.55 }
+"""
+
+
+def test_an_arm_that_never_reaches_the_threshold_is_censored_not_dropped(tmp_path):
+    """Today's district never reaches 50% users in 80 days; the head start does at once.
+
+    Dropping the never-reached runs would leave no pair at all; censoring them at the
+    horizon gives every pair, a large restricted-mean gain and the counts in the report.
+    Every pair differs by the same -80 days (no spread), so the verdict rests on the sign
+    test, which 6 pairs of one sign pass (p = 2 / 2**6 = 0.03) and 4 would not.
+    """
+    study = parse_study(CENSORED, Path("censored.toml"))
+    _, a, _ = run_study(study, tmp_path, backend="serial", progress=False)
+    raw = a.summaries  # restricted already: censored flags tell the never-reached runs
+    base = raw[raw["scenario"] == "baseline"]
+    assert base["censored_days_to_50"].sum() >= 4  # most baseline runs never reach 50%
+    row = a.differences.set_index(["scenario", "outcome"]).loc[("head_start", "days_to_50")]
+    assert row["n"] == 6 and row["censored_baseline"] == base["censored_days_to_50"].sum()
+    assert row["censored_scenario"] == 0
+    assert row["difference"] < -40 and row["better"] == 1  # faster: lower is better
+    surv = a.survival.set_index("scenario")
+    assert surv.loc["baseline", "censored"] == row["censored_baseline"]
+    assert surv.loc["baseline", "rmst"] > surv.loc["head_start", "rmst"]
+    text = (tmp_path / "report.md").read_text()
+    assert f"censored 0 vs {int(row['censored_baseline'])}" in text
+    assert "## Time to the adoption thresholds" in text

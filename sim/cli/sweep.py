@@ -15,6 +15,7 @@ from sim.cli.options import (
     dry_run_done,
     warn_ignored,
 )
+from sim.study.figures import FORMATS
 from sim.study.runner import ExecuteReport
 
 EXAMPLES = """examples:
@@ -80,7 +81,7 @@ def _sweep(args: argparse.Namespace) -> int:
                             specs=specs)
     print_report(report)
     if not args.no_report:
-        write_report(out)
+        print_warnings(write_report(out, args.format)[1])
     print_outputs(out, OUTPUT_ENTRIES)
     return 1 if report.failed else 0
 
@@ -102,12 +103,14 @@ def _sensitivity(args: argparse.Namespace) -> int:
         return dry_run_done(args, size)
     if args.fresh:
         clear_report(out)
-    reports = run_sensitivity(exp, out, backend=backend, scheduler=args.scheduler,
-                              workers=args.workers, fresh=args.fresh,
-                              progress=not args.quiet, worker_timeout=args.worker_timeout)
+    reports, warnings = run_sensitivity(
+        exp, out, backend=backend, scheduler=args.scheduler, workers=args.workers,
+        fresh=args.fresh, progress=not args.quiet, worker_timeout=args.worker_timeout,
+        figure_format=args.format)
     for method, report in reports.items():
         print(f"[{method}] ", end="")
         print_report(report)
+    print_warnings(warnings)
     print_outputs(out, OUTPUT_ENTRIES)
     return 1 if any(r.failed for r in reports.values()) else 0
 
@@ -115,13 +118,26 @@ def _sensitivity(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from sim.sweep.report import OUTPUT_ENTRIES, write_report
 
-    write_report(args.dir)
+    print_warnings(write_report(args.dir, args.format, args.discover)[1])
     print_outputs(args.dir, OUTPUT_ENTRIES)
     return 0
 
 
+def print_warnings(warnings: list[str]) -> None:
+    """The report's self-check warnings, one line each on stderr."""
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+
+
+def add_format_option(p: argparse.ArgumentParser) -> None:
+    """``--format png|svg|pdf`` for the report's figures."""
+    p.add_argument("--format", choices=FORMATS, default="png",
+                   help="figure format (default png; svg and pdf scale without blur)")
+
+
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, help="experiment file (TOML)")
+    add_format_option(p)
     add_backend_options(
         p, fresh_help="discard earlier results in the output folder and start over",
         out_help="output folder (default: results/<experiment name>)")
@@ -150,4 +166,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Write report.md, figures/ and tables/ from the results "
                                    "stored in DIR (a sweep or sensitivity output folder).")
     r.add_argument("dir", type=Path, metavar="DIR", help="output folder of a sweep")
+    add_format_option(r)
+    r.add_argument("--discover", metavar="OUTPUT<THRESHOLD",
+                   help="scenario discovery: PRIM boxes of the swept parameters where the "
+                        "condition holds, e.g. 'final_users_share<0.3' (needs the "
+                        "'analysis' extra)")
     r.set_defaults(func=_report)

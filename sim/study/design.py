@@ -67,13 +67,25 @@ def unit_sample(exp: Experiment) -> np.ndarray:
 
 
 def to_values(dim: Dimension, u: np.ndarray) -> list:
-    """Map unit-interval draws to the dimension's parameter values."""
+    """Map unit-interval draws to the dimension's parameter values.
+
+    Integer parameters give every integer in the range the same share of the unit
+    interval: the distribution is spread over [low - 0.5, high + 0.5] and rounded half
+    up, so a uniform range 1-3 draws 1, 2 and 3 a third of the time each (plain rounding
+    of a draw over [low, high] would give the two ends half weight).
+    """
     u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
     if dim.values is not None:
         # An even split of [0, 1] into len(values) bins: a discrete uniform factor.
         idx = np.minimum((u * len(dim.values)).astype(int), len(dim.values) - 1)
         return [dim.values[i] for i in idx]
     lo, hi, opt = dim.low, dim.high, dim.options
+    integer = dim.spec.kind == "int"
+    if integer:
+        lo_int, hi_int = math.ceil(lo), math.floor(hi)
+        lo, hi = lo_int - 0.5, hi_int + 0.5
+        if dim.distribution == "loguniform" and lo <= 0:
+            lo = lo_int  # a log scale cannot start at or below 0
     if dim.distribution == "uniform":
         x = lo + (hi - lo) * u
     elif dim.distribution == "loguniform":
@@ -83,9 +95,9 @@ def to_values(dim: Dimension, u: np.ndarray) -> list:
     else:  # truncnormal, truncated to the range
         a, b = (lo - opt["mean"]) / opt["sd"], (hi - opt["mean"]) / opt["sd"]
         x = stats.truncnorm.ppf(u, a, b, loc=opt["mean"], scale=opt["sd"])
+    if integer:
+        return [int(v) for v in np.clip(np.floor(x + 0.5), lo_int, hi_int)]
     x = np.clip(x, lo, hi)  # guard against the last ulp of a ppf
-    if dim.spec.kind == "int":
-        return [int(v) for v in np.rint(x)]
     return [float(v) for v in x]
 
 

@@ -161,8 +161,9 @@ def _check(path: Path, key: str, spec: ParamSpec, value: Any) -> Any:
         raise _err(path, key, str(exc)) from None
 
 
-def _dimension(path: Path, name: str, table: Any, sampler: str) -> Dimension:
-    key = f"sweep.{name}"
+def dimension(path: Path, name: str, table: Any, sampler: str, where: str = "sweep") -> Dimension:
+    """One ``[sweep.NAME]`` (or scenario files' ``[uncertainty.NAME]``) table, checked."""
+    key = f"{where}.{name}"
     spec = _param(path, key, name)
     table = _only_keys(path, key, table, DIMENSION_KEYS)
     has_values, has_range = "values" in table, "range" in table
@@ -326,7 +327,7 @@ def parse_experiment(text: str, path: Path) -> Experiment:
     sweep = data.get("sweep", {})
     if not isinstance(sweep, dict):
         raise _err(path, "sweep", "must hold one table per swept parameter")
-    dims = tuple(_dimension(path, name, table, sampler) for name, table in sweep.items())
+    dims = tuple(dimension(path, name, table, sampler) for name, table in sweep.items())
     both = sorted(set(fixed) & set(sweep))
     if both:
         raise _err(path, f"sweep.{both[0]}", f"parameter {both[0]!r} is both fixed and swept")

@@ -1,45 +1,30 @@
-"""Statistics of a sweep: per-cell means with t-intervals, paired differences, bands.
+"""Statistics of a sweep: per-cell means with intervals, paired differences, bands.
 
-Intervals are 95% t-intervals over replicates: mean ± t(0.975, n-1) · sd / √n. Because
-replicate r of every cell runs on the same seed (common random numbers), two cells are
-compared replicate by replicate: the interval of the paired differences d_r is usually much
+Intervals are 95% t-intervals over replicates: mean ± t(0.975, n-1) · sd / √n; for outputs
+that are shares (values in [0, 1]) the interval is computed on the logit scale so it
+stays inside [0, 1] (:mod:`sim.study.intervals`). Times to a threshold are restricted to
+the horizon first (:mod:`sim.study.survival`): a run that never reaches the threshold
+counts at the horizon and is counted as censored, never dropped. Because replicate r of
+every cell runs on the same seed (common random numbers), two cells are compared
+replicate by replicate: the interval of the paired differences d_r is usually much
 narrower than the two cells' own intervals suggest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-LEVEL = 0.95
+from sim.study.intervals import LEVEL, Interval, share_interval
+from sim.study.intervals import t_interval as interval
+from sim.study.outputs import is_share
+from sim.study.survival import CENSORED, HORIZON, is_time_to_event, kaplan_meier
 
-
-@dataclass(frozen=True)
-class Interval:
-    """A mean with its 95% t-interval over ``n`` finite values."""
-
-    mean: float
-    sd: float
-    n: int
-    low: float
-    high: float
-
-    def text(self, digits: int = 2) -> str:
-        """``0.41 (95% CI 0.39 to 0.43)``."""
-        f = f"{{:.{digits}f}}"
-        if self.n < 2:
-            return f.format(self.mean) + " (one value: no interval)"
-        return (f.format(self.mean) + " (95% CI " + f.format(self.low) + " to "
-                + f.format(self.high) + ")")
-
-    @property
-    def excludes_zero(self) -> bool:
-        """True when the interval lies wholly above or below zero."""
-        return self.n >= 2 and (self.low > 0 or self.high < 0)
+__all__ = ["LEVEL", "Interval", "band", "cell_stats", "fmt", "interval", "md_table",
+           "paired_change", "rank_correlations", "select"]
 
 
 def fmt(value: object) -> str:
@@ -49,41 +34,38 @@ def fmt(value: object) -> str:
     return f"{value:g}"
 
 
-def interval(values: Sequence[float] | np.ndarray) -> Interval:
-    """The mean and 95% t-interval of the finite values (NaN ones are left out)."""
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    n = len(x)
-    if n == 0:
-        return Interval(float("nan"), float("nan"), 0, float("nan"), float("nan"))
-    mean = float(x.mean())
-    if n == 1:
-        return Interval(mean, float("nan"), 1, float("nan"), float("nan"))
-    sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + LEVEL / 2, n - 1)) * sd / np.sqrt(n)
-    return Interval(mean, sd, n, mean - half, mean + half)
-
-
 def cell_stats(df: pd.DataFrame, by: Sequence[str], outputs: Sequence[str]) -> pd.DataFrame:
-    """One row per (cell, output): n, mean, sd, se, ci_low, ci_high, missing.
+    """One row per (cell, output): n, mean, sd, se, ci_low, ci_high, missing, censored.
 
     Args:
-        df: one row per run (``load_summaries``).
+        df: one row per run (``load_summaries``), time-to-event outputs already restricted
+            (``sim.study.survival.with_restricted``: their ``censored_*`` flags present).
         by: columns that identify a cell (the swept parameter columns).
-        outputs: summary columns to describe; NaN values (e.g. a threshold never reached)
-            are counted in ``missing`` and left out of the statistics.
+        outputs: summary columns to describe.
+
+    Returns:
+        The statistic is the mean (``statistic = "mean"``), or for a time to a threshold
+        the restricted mean to the horizon (``"restricted mean"``) with the count of
+        ``censored`` runs and the Kaplan-Meier ``km_median`` (inf: not reached). NaN
+        values of other outputs are counted in ``missing`` and left out.
     """
     rows = []
     groups = df.groupby(list(by), sort=True) if by else [((), df)]
     for key, group in groups:
         key = key if isinstance(key, tuple) else (key,)
         for out in outputs:
-            iv = interval(group[out])
-            rows.append({**dict(zip(by, key, strict=True)), "output": out, "n": iv.n,
-                         "mean": iv.mean, "sd": iv.sd,
-                         "se": iv.sd / np.sqrt(iv.n) if iv.n >= 2 else float("nan"),
-                         "ci_low": iv.low, "ci_high": iv.high,
-                         "missing": int(group[out].isna().sum())})
+            iv = (share_interval if is_share(out) else interval)(group[out])
+            row = {**dict(zip(by, key, strict=True)), "output": out, "n": iv.n,
+                   "mean": iv.mean, "sd": iv.sd, "se": iv.se, "ci_low": iv.low,
+                   "ci_high": iv.high, "missing": int(group[out].isna().sum()),
+                   "censored": 0, "km_median": np.nan, "statistic": "mean"}
+            if is_time_to_event(out) and CENSORED + out in group:
+                cens = group[CENSORED + out].to_numpy(bool)
+                times = np.where(cens, np.nan, group[out].to_numpy(float))
+                km = kaplan_meier(times, float(group[HORIZON].max()))
+                row |= {"censored": int(cens.sum()), "km_median": km.median,
+                        "statistic": "restricted mean"}
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -111,18 +93,20 @@ def paired_change(df: pd.DataFrame, col: str, low: object, high: object, output:
     b = select(df, {**at, col: high}).set_index("replicate")[output]
     common = a.index.intersection(b.index)
     diff = b.loc[common] - a.loc[common]
-    return interval(a), interval(b), interval(diff)
+    level = share_interval if is_share(output) else interval
+    return level(a), level(b), interval(diff)
 
 
 def band(daily: pd.DataFrame, measure: str) -> pd.DataFrame:
-    """Per day: mean of ``measure`` over runs with its 95% t-interval.
+    """Per day: mean of ``measure`` over runs with its 95% interval (logit for shares).
 
     Returns:
         Columns day, mean, low, high, n.
     """
     rows = []
+    level = share_interval if "share" in measure else interval
     for day, group in daily.groupby("day", sort=True):
-        iv = interval(group[measure])
+        iv = level(group[measure])
         rows.append({"day": day, "mean": iv.mean, "low": iv.low, "high": iv.high, "n": iv.n})
     return pd.DataFrame(rows)
 

@@ -28,8 +28,8 @@ OUTPUT_LABELS = {
     "time_coaching": "specialists' coaching share of time",
     "unreachable_share": "share of teachers unreachable one-to-one",
     "never_reached_share": "share of teachers never reached by their specialist",
-    "days_to_25": "days to 25% users of the first innovation",
-    "days_to_50": "days to 50% users of the first innovation",
+    "days_to_25": "restricted mean days to 25% users of the first innovation",
+    "days_to_50": "restricted mean days to 50% users of the first innovation",
 }
 
 
@@ -101,7 +101,9 @@ def grid_reading(df: pd.DataFrame, exp: Experiment, outputs: Sequence[str]) -> l
                     + (f" (at {where})" if where else "")
                     + f" {_verb(diff)} the {label(out)}: from {a.text()} to {b.text()}; "
                     f"paired difference {diff.mean:+.2f}"
-                    + (f" (95% CI {diff.low:+.2f} to {diff.high:+.2f}, {diff.n} replicate "
+                    + (f" (the same in all {diff.n} replicate pairs: no interval)."
+                       if diff.no_spread else
+                       f" (95% CI {diff.low:+.2f} to {diff.high:+.2f}, {diff.n} replicate "
                        "pairs)." if diff.n >= 2 else "."))
             if diff.excludes_zero:
                 text += _consistency(df, col, lo, hi, out, list(at), float(np.sign(diff.mean)))

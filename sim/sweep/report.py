@@ -14,11 +14,14 @@ import pandas as pd
 
 from sim.errors import UserError
 from sim.params import PARAMS
+from sim.study import discovery, figures
 from sim.study.design import column
 from sim.study.experiment import Experiment, parse_experiment
 from sim.study.manifest import atomic_write
+from sim.study.outputs import axis_label, is_share, param_label, percent_scale
 from sim.study.provenance import describe
 from sim.study.runner import load_daily, load_failures, load_summaries, read_manifest
+from sim.study.survival import with_restricted
 from sim.sweep import plots
 from sim.sweep.analysis import band, cell_stats, fmt, md_table, select
 from sim.sweep.reading import describe_range, label, reading
@@ -89,22 +92,31 @@ def _header(exp: Experiment, man: dict, df: pd.DataFrame, failures: pd.DataFrame
 
 
 def _heatmaps(out_dir: Path, exp: Experiment, stats: pd.DataFrame, outputs: list[str],
-              x: str, y: str) -> list[str]:
-    lines = ["## Heatmaps", ""]
+              x: str, y: str, figure_format: str) -> list[str]:
+    lines = ["## Heatmaps", "",
+             "Shares are drawn in % on one 0-100% colour scale, so every share heatmap can be "
+             "compared by colour; other outputs use their own range.", ""]
     others = [d.name for d in exp.dims if d.name not in (x, y)]
     if others:
         lines += [f"Each cell averages over {', '.join(others)}.", ""]
     xs, ys = column(x), column(y)
     for out in outputs:
         s = stats[stats["output"] == out]
-        for what, name in (("mean", f"heatmap_{out}.png"), ("sd", f"heatmap_{out}_sd.png")):
+        scale, name = percent_scale(out), axis_label(out)
+        paths = {}
+        for what in ("mean", "sd"):
             table = s.groupby([ys, xs])[what].mean().unstack(xs)
-            plots.heatmap(table, out_dir / FIGURES / name,
-                          title=f"{label(out)}: replicate {what}", xlabel=x, ylabel=y,
-                          colorbar=what, cmap="viridis" if what == "mean" else "magma")
+            shared = what == "mean" and is_share(out)
+            paths[what] = plots.heatmap(
+                table, out_dir / FIGURES / f"heatmap_{out}{'' if what == 'mean' else '_sd'}",
+                title=f"{label(out)}: replicate {what}", xlabel=param_label(x),
+                ylabel=param_label(y), limits=(0.0, 100.0) if shared else None,
+                colorbar=name if what == "mean" else f"sd of {name}".replace("(%)", "(% pts)"),
+                scale=scale, digits=0 if scale == 100 else 2, fmt=figure_format,
+                cmap=figures.SEQUENTIAL if what == "mean" else "cividis")
         lines += [f"### {label(out)} (`{out}`)", "",
-                  f"![{out}]({FIGURES}/heatmap_{out}.png)", "",
-                  f"Replicate spread: [sd heatmap]({FIGURES}/heatmap_{out}_sd.png).", ""]
+                  figures.embed(f"{FIGURES}/{paths['mean'].name}", out), "",
+                  f"Replicate spread: [sd heatmap]({FIGURES}/{paths['sd'].name}).", ""]
     return lines
 
 
@@ -123,7 +135,7 @@ def _curve_cells(exp: Experiment, stats: pd.DataFrame) -> list[dict]:
 
 
 def _curves(out_dir: Path, exp: Experiment, daily: pd.DataFrame,
-            stats: pd.DataFrame) -> list[str]:
+            stats: pd.DataFrame, figure_format: str) -> list[str]:
     measure = exp.report["curve_measure"]
     if daily.empty or measure not in daily:
         return []
@@ -135,16 +147,19 @@ def _curves(out_dir: Path, exp: Experiment, daily: pd.DataFrame,
             bands.append((f"{name} (n={rows['run_id'].nunique()})", band(rows, measure)))
     if not bands:
         return []
-    plots.curves(bands, out_dir / FIGURES / f"curves_{measure}.png",
-                 title=f"{measure}: mean over replicates, 95% CI band", ylabel=measure)
+    share = "share" in measure
+    path = plots.curves(bands, out_dir / FIGURES / f"curves_{measure}",
+                        title=f"{measure}: mean over replicates, 95% CI band",
+                        ylabel=f"{measure} (% of staff)" if share else measure,
+                        scale=100.0 if share else 1.0, fmt=figure_format)
     return ["## Adoption curves", "",
             f"Daily `{measure}` (mean over live innovations of the share of staff using "
-            "them), mean over replicates with its 95% t-interval, for selected cells.", "",
-            f"![curves]({FIGURES}/curves_{measure}.png)", ""]
+            "them), mean over replicates with its 95% interval, for selected cells.", "",
+            figures.embed(f"{FIGURES}/{path.name}", "curves"), ""]
 
 
 def _lines(out_dir: Path, exp: Experiment, stats: pd.DataFrame, outputs: list[str],
-           x: str) -> list[str]:
+           x: str, figure_format: str) -> list[str]:
     group = next((d.name for d in exp.dims if d.name != x), None)
     wanted = [o for o in REACH if o in outputs] if group else outputs
     if not wanted:
@@ -155,16 +170,18 @@ def _lines(out_dir: Path, exp: Experiment, stats: pd.DataFrame, outputs: list[st
         keep = sorted({values[round(i * (len(values) - 1) / 3)] for i in range(4)})
         s = select_in(s, column(group), keep)
     cols = [c for c in (column(group) if group else None,) if c]
-    panels = [(label(o), s[s["output"] == o].groupby([column(x), *cols], as_index=False)
-               [["mean", "ci_low", "ci_high"]].mean()) for o in wanted]
-    name = f"{'reach' if group else 'outputs'}_vs_{x}.png"
-    plots.lines(panels, column(x), cols[0] if cols else None, out_dir / FIGURES / name,
-                xlabel=x, group_label=group or "")
+    panels = [(axis_label(o), s[s["output"] == o].groupby([column(x), *cols], as_index=False)
+               [["mean", "ci_low", "ci_high"]].mean(), percent_scale(o)) for o in wanted]
+    name = f"{'reach' if group else 'outputs'}_vs_{x}"
+    path = plots.lines(panels, column(x), cols[0] if cols else None, out_dir / FIGURES / name,
+                       xlabel=param_label(x),
+                       group_label=param_label(group) if group else "",
+                       fmt=figure_format)
     title = "Teachers out of reach" if group else "Outputs"
     return [f"## {title} against {x}", "",
             "Mean over replicates with 95% CI band"
             + (f", one line per {group} value." if group else "."), "",
-            f"![{name}]({FIGURES}/{name})", ""]
+            figures.embed(f"{FIGURES}/{path.name}", name), ""]
 
 
 def select_in(df: pd.DataFrame, col: str, values: list) -> pd.DataFrame:
@@ -176,30 +193,79 @@ def _summary_table(stats: pd.DataFrame, exp: Experiment, outputs: list[str],
                    limit: int = 80) -> list[str]:
     cols = [column(d.name) for d in exp.dims]
     wide = stats[stats["output"].isin(outputs[:3])].copy()
-    wide["value"] = [f"{m:.3f} [{lo:.3f}, {hi:.3f}]" for m, lo, hi in
-                     zip(wide["mean"], wide["ci_low"], wide["ci_high"], strict=True)]
+    wide["value"] = [
+        f"{m:.3f} [{lo:.3f}, {hi:.3f}] n={n}" + (f", {c} censored" if c else "")
+        + (f", {mi} missing" if mi else "")
+        for m, lo, hi, n, c, mi in zip(wide["mean"], wide["ci_low"], wide["ci_high"],
+                                       wide["n"], wide["censored"], wide["missing"],
+                                       strict=True)]
     table = wide.pivot_table(index=cols or None, columns="output", values="value",
                              aggfunc="first").reset_index() if cols else \
         wide.set_index("output")[["value"]].T
     table.columns = [str(c).removeprefix("param_") for c in table.columns]
     lines = ["## Summary table", "",
-             f"Mean [95% CI] per cell for the first outputs; all outputs in "
-             f"`{TABLES}/cells.csv`.", ""]
+             f"Mean [95% CI] and runs used (n) per cell for the first outputs (times to a "
+             f"threshold: restricted mean to the horizon, censored runs counted there); all "
+             f"outputs in `{TABLES}/cells.csv`.", ""]
     if len(table) > limit:
         lines += [f"(first {limit} of {len(table)} rows)", ""]
     return [*lines, md_table(table.head(limit)), ""]
 
 
-def write_report(out_dir: Path) -> Path:
-    """Write ``report.md`` (and figures/, tables/) for a sweep or sensitivity folder."""
+def _discovery(out_dir: Path, exp: Experiment, df: pd.DataFrame, condition: str,
+               figure_format: str) -> list[str]:
+    """Scenario discovery (PRIM) over the swept parameters for ``OUTPUT<THRESHOLD``."""
+    output, op, threshold = discovery.parse_condition(condition)
+    if output not in df:
+        valid = [c for c in df if pd.api.types.is_numeric_dtype(df[c]) and c not in
+                 ("seed", "point", "replicate") and not c.startswith(("param_", "censored_"))]
+        raise ReportError(f"--discover {condition!r}: {output!r} is not an output of these "
+                          f"runs; outputs are: {', '.join(valid)}")
+    x = df[[column(d.name) for d in exp.dims]].rename(columns=lambda c: c.removeprefix(
+        "param_"))
+    found = discovery.discover(x, discovery.holds(df[output].to_numpy(float), op, threshold))
+    table = pd.concat([b.limits.assign(box=i, coverage=b.coverage, density=b.density)
+                       for i, b in enumerate(found.boxes, start=1)]) if found.boxes else \
+        pd.DataFrame(columns=["parameter", "low", "high", "values", "box"])
+    atomic_write(out_dir / TABLES / "discovery.csv", lambda p: table.to_csv(p, index=False))
+    path = discovery.box_figure(found, out_dir / FIGURES / "discovery", figure_format,
+                                f"Where {output} {op} {threshold:g}")
+    return ["## Scenario discovery (PRIM)", "",
+            f"Regions of the swept parameters where `{output} {op} {threshold:g}` (runs; "
+            "times to a threshold restricted to the horizon). Boxes in "
+            f"`{TABLES}/discovery.csv`.", "",
+            *discovery.markdown(found, f"{output} {op} {threshold:g}"), "",
+            *([figures.embed(f"{FIGURES}/{path.name}", "discovery"), ""] if path else [])]
+
+
+def write_report(out_dir: Path, figure_format: str = "png",
+                 discover: str | None = None) -> tuple[Path, list[str]]:
+    """Write ``report.md`` (and figures/, tables/) for a sweep or sensitivity folder.
+
+    Args:
+        out_dir: the sweep's output folder.
+        figure_format: png, svg or pdf.
+        discover: ``OUTPUT<THRESHOLD`` (or >, <=, >=): add a scenario-discovery section.
+
+    Returns:
+        The report's path and its warnings (sensitivity self-checks).
+    """
     out_dir = Path(out_dir)
+    figures.check_format(figure_format)
+    if discover is not None:
+        discovery.parse_condition(discover)  # a malformed condition fails before any work
     if is_sensitivity_dir(out_dir):
-        return write_sensitivity_report(out_dir)
+        if discover is not None:
+            raise ReportError(f"{out_dir}: --discover works on a sweep folder; for a "
+                              f"sensitivity analysis give one design's folder, e.g. "
+                              f"{out_dir / 'sobol'}")
+        return write_sensitivity_report(out_dir, figure_format)
     exp, man = stored_experiment(out_dir)
     df, failures = load_summaries(out_dir), load_failures(out_dir)
     if df.empty:
         raise ReportError(f"{out_dir}: no finished runs yet; nothing to report")
     outputs = [o for o in (exp.report["outputs"] or DEFAULT_OUTPUTS) if o in df]
+    df = with_restricted(df)
     by = [column(d.name) for d in exp.dims]
     stats = cell_stats(df, by, outputs)
     atomic_write(out_dir / TABLES / "cells.csv", lambda p: stats.to_csv(p, index=False))
@@ -209,14 +275,19 @@ def write_report(out_dir: Path) -> Path:
     lines += ["## Reading (computed from the numbers above)", "",
               *(f"- {s}" for s in sentences), ""]
     x = exp.report["x"]
+    warnings: list[str] = []
     if exp.sampler == "grid" and len(exp.dims) >= 2:
         y = next(d.name for d in exp.dims if d.name != x)
-        lines += _heatmaps(out_dir, exp, stats, outputs, x, y)
+        lines += _heatmaps(out_dir, exp, stats, outputs, x, y, figure_format)
     if exp.sampler == "grid" and exp.dims:
-        lines += _curves(out_dir, exp, load_daily(out_dir), stats)
-        lines += _lines(out_dir, exp, stats, outputs, x)
+        lines += _curves(out_dir, exp, load_daily(out_dir), stats, figure_format)
+        lines += _lines(out_dir, exp, stats, outputs, x, figure_format)
     if exp.sampler in ("morris", "sobol"):
-        lines += sensitivity_section(out_dir, exp, outputs)
+        section, warnings = sensitivity_section(out_dir, exp, outputs,
+                                                figure_format=figure_format)
+        lines += section
+    if discover is not None:
+        lines += _discovery(out_dir, exp, df, discover, figure_format)
     lines += _summary_table(stats, exp, outputs)
     if len(failures):
         atomic_write(out_dir / TABLES / "failures.csv",
@@ -229,4 +300,4 @@ def write_report(out_dir: Path) -> Path:
                 f"{PARAMS[d.name].help}" for d in exp.dims), ""]
     path = out_dir / REPORT
     atomic_write(path, lambda p: p.write_text("\n".join(lines)))
-    return path
+    return path, warnings

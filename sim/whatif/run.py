@@ -9,25 +9,27 @@ from sim.network import district_used
 from sim.policies import full_params
 from sim.study.backends import DEFAULT_WORKER_TIMEOUT
 from sim.study.runner import ExecuteReport, execute, load_daily, load_summaries
-from sim.whatif.report import Analysis, analyse, clear_outputs, write_report
+from sim.whatif.analysis import Analysis, analyse
+from sim.whatif.report import clear_outputs, write_report
 from sim.whatif.scenarios import Study
 
 
 def default_out(study: Study, quick: bool = False) -> Path:
     """The default results folder: ``results/<name>``.
 
-    A quick look (``quick``: replicates or days overridden) gets
-    ``results/<name>-<N>rep-<N>d``, so it never blocks resuming the study as written (a
-    folder refuses different runs).
+    A quick look (``quick``: replicates, days or worlds overridden) gets
+    ``results/<name>-<N>rep-<N>d`` (``-<K>w`` added with parameter worlds), so it never
+    blocks resuming the study as written (a folder refuses different runs).
     """
-    suffix = f"-{study.replicates}rep-{study.days}d" if quick else ""
+    worlds = f"-{study.n_worlds}w" if quick and study.uncertainty else ""
+    suffix = f"-{study.replicates}rep-{study.days}d{worlds}" if quick else ""
     return Path("results") / f"{study.name}{suffix}"
 
 
 def run_study(study: Study, out_dir: Path | str | None = None, *, backend: str = "local",
               scheduler: str | None = None, workers: int | None = None, fresh: bool = False,
-              progress: bool = True, worker_timeout: float = DEFAULT_WORKER_TIMEOUT
-              ) -> tuple[ExecuteReport, Analysis, list[Path]]:
+              progress: bool = True, worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
+              figure_format: str = "png") -> tuple[ExecuteReport, Analysis, list[Path]]:
     """Run (or resume) every scenario x replicate, then write the report.
 
     Args:
@@ -40,6 +42,7 @@ def run_study(study: Study, out_dir: Path | str | None = None, *, backend: str =
             and only missing ones run).
         progress: show a progress bar.
         worker_timeout: Dask: stop when no worker has been connected this long (seconds).
+        figure_format: png, svg or pdf.
 
     Returns:
         The runner's report, the analysis and the paths written.
@@ -59,4 +62,4 @@ def run_study(study: Study, out_dir: Path | str | None = None, *, backend: str =
         raise UserError(f"{runs}: no run finished, so there is nothing to report; "
                         f"{report.failed} run(s) failed (see {runs}/parts/failures)")
     analysis = analyse(study, summaries, load_daily(runs))
-    return report, analysis, write_report(analysis, out)
+    return report, analysis, write_report(analysis, out, figure_format)

@@ -8,17 +8,21 @@ A scenario file (TOML; ``experiments/policies.toml`` is the annotated example) h
   money that cost-effectiveness is reported per;
 - ``[baseline]``: today's district, a preset plus parameter values;
 - ``[scenarios.NAME]``: a registered policy (``sim.policies``) with its settings, or raw
-  overrides (``policy = "parameters"`` with a ``set`` table), plus its cost.
+  overrides (``policy = "parameters"`` with a ``set`` table), plus its cost;
+- ``[uncertainty]`` (optional): uncertain parameters and the number of worlds K drawn
+  from them (:mod:`sim.whatif.uncertainty`).
 
 Common random numbers: replicate r runs on the same seed in every scenario, so paired
-differences compare the same districts, teachers and chance events.
+differences compare the same districts, teachers and chance events. With K worlds, world
+k has its own R seeds (``child_seeds(seed, K * R)[k * R:(k + 1) * R]``; world 0's are the
+seeds of the same study without uncertainty) and every scenario runs on them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +43,8 @@ from sim.study.bounds import over_limit
 from sim.study.dicts import SOURCE, toml_text
 from sim.study.paths import check_folder_name
 from sim.study.runspec import RunSpec
-from sim.whatif.stats import MEASURES
+from sim.whatif.stats import EFFECT_COUNTS, MEASURES
+from sim.whatif.uncertainty import Uncertainty, parse_uncertainty
 
 BASELINE = "baseline"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -49,6 +54,9 @@ STUDY_KEYS: dict[str, Any] = {
     "seed": 1, "curve_every": 5, "rank_by": "final_integrated_share",
 }
 COST_KEYS: dict[str, Any] = {"currency": None, "fte_price": None, "per_money": 100_000}
+#: Optional [costs] keys: the willingness to pay per extra unit of the effect (net monetary
+#: benefit, CEAC) and the effect it is paid for.
+VALUE_KEYS: dict[str, Any] = {"willingness_to_pay": None, "effect": EFFECT_COUNTS[0]}
 SCENARIO_KEYS = ("label", "description", "policy")
 
 
@@ -102,22 +110,45 @@ class Study:
     per_money: float
     scenarios: tuple[Scenario, ...]
     text: str = field(repr=False, default="")
+    willingness_to_pay: float | None = None
+    effect: str = EFFECT_COUNTS[0]
+    uncertainty: Uncertainty | None = None
+    #: Per world, the scenarios with the world's parameters (one world without uncertainty).
+    worlds: tuple[tuple[Scenario, ...], ...] = field(repr=False, default=())
+    #: Scenarios left out because they start after the horizon: (name, reason).
+    skipped: tuple[tuple[str, str], ...] = ()
 
     @property
     def baseline(self) -> Scenario:
         """The baseline scenario."""
         return self.scenarios[0]
 
-    def seeds(self) -> list[int]:
-        """One seed per replicate, the same in every scenario (common random numbers)."""
-        return child_seeds(self.seed, self.replicates)
+    @property
+    def n_worlds(self) -> int:
+        """K, the number of parameter worlds (1 without an ``[uncertainty]`` table)."""
+        return self.uncertainty.worlds if self.uncertainty else 1
+
+    def seeds(self, world: int = 0) -> list[int]:
+        """World ``world``'s seed per replicate, the same in every scenario (CRN)."""
+        r = self.replicates
+        return child_seeds(self.seed, r * (world + 1))[r * world:]
+
+    def world_scenarios(self, world: int) -> tuple[Scenario, ...]:
+        """The scenarios as run in world ``world`` (its parameters, costs and teachers)."""
+        return self.worlds[world] if self.worlds else self.scenarios
 
     def specs(self) -> list[RunSpec]:
-        """Every run: scenarios x replicates, replicate r on seed r in every scenario."""
-        return [RunSpec(run_id=f"{sc.name}-r{r:04d}", params=dict(sc.params), seed=seed,
-                        days=self.days, changes=sc.changes, daily_every=self.curve_every,
-                        labels={"scenario": sc.name, "replicate": r})
-                for sc in self.scenarios for r, seed in enumerate(self.seeds())]
+        """Every run: worlds x scenarios x replicates, replicate r of a world on one seed."""
+        specs = []
+        for k in range(self.n_worlds):
+            tag = f"-w{k:03d}" if self.uncertainty else ""
+            world = {"world": k} if self.uncertainty else {}
+            specs += [RunSpec(run_id=f"{sc.name}{tag}-r{r:04d}", params=dict(sc.params),
+                              seed=seed, days=self.days, changes=sc.changes,
+                              daily_every=self.curve_every,
+                              labels={"scenario": sc.name, **world, "replicate": r})
+                      for sc in self.world_scenarios(k) for r, seed in enumerate(self.seeds(k))]
+        return specs
 
     @classmethod
     def from_file(cls, path: Path | str, **overrides: Any) -> Study:
@@ -192,7 +223,7 @@ def _study_settings(path: Path, data: dict[str, Any],
     if not isinstance(out["rank_by"], str) or out["rank_by"] not in MEASURES:
         raise _fail(path, "study", f"rank_by = {out['rank_by']!r} is not an outcome; valid "
                                    f"outcomes are: {', '.join(MEASURES)}")
-    costs = _check_keys(path, "costs", data.get("costs"), list(COST_KEYS)) \
+    costs = _check_keys(path, "costs", data.get("costs"), [*COST_KEYS, *VALUE_KEYS]) \
         if "costs" in data else None
     if costs is None:
         raise _fail(path, "costs", "missing; declare currency and fte_price (the cost of one "
@@ -211,6 +242,18 @@ def _study_settings(path: Path, data: dict[str, Any],
                 raise _fail(path, "costs", f"{key} = {value!r} is not allowed; expected a "
                                            "number above 0")
         out[key] = value
+    wtp = costs.get("willingness_to_pay")
+    if wtp is not None:
+        ok = isinstance(wtp, int | float) and not isinstance(wtp, bool) and wtp == wtp
+        if not ok or wtp < 0 or wtp == float("inf"):
+            raise _fail(path, "costs", f"willingness_to_pay = {wtp!r} is not allowed; expected "
+                        f"a number >= 0 ({out['currency']} per extra teacher of the effect)")
+        out["willingness_to_pay"] = float(wtp)
+    effect = costs.get("effect", VALUE_KEYS["effect"])
+    if effect not in EFFECT_COUNTS:
+        raise _fail(path, "costs", f"effect = {effect!r} is not allowed; expected one of "
+                                   f"{', '.join(EFFECT_COUNTS)}")
+    out["effect"] = effect
     return out
 
 
@@ -249,9 +292,6 @@ def _scenario(path: Path, name: str, table: Any, base: Scenario, days: int) -> S
         description = policy.describe(base.params)
     except PolicyError as exc:
         raise _fail(path, where, str(exc)) from None
-    if policy.from_day >= days:
-        raise _fail(path, where, f"from_day = {policy.from_day} is not allowed; the study "
-                                 f"ends on day {days}, so the policy would never act")
     setup = any(not PARAMS[k].dynamic and v != full_params(base.params)[k]
                 for k, v in policy.changed(base.params).items())
     label = table.get("label", name.replace("_", " "))
@@ -265,22 +305,83 @@ def parse_study(text: str, path: Path, **overrides: Any) -> Study:
     """Parse and validate the text of a scenario file (``path`` names it in errors).
 
     ``overrides`` replace ``[study]`` settings (e.g. ``replicates=5`` for a quick look)
-    before validation, so every check runs on the values actually used.
+    before validation, so every check runs on the values actually used; ``worlds=K``
+    replaces ``[uncertainty] worlds``.
     """
     path = Path(path)
     data = parse_toml(text, path, ScenarioError)
-    _check_keys(path, "top level", data, ["study", "costs", BASELINE, "scenarios"])
+    _check_keys(path, "top level", data, ["study", "costs", BASELINE, "scenarios",
+                                          "uncertainty"])
+    overrides = dict(overrides)
+    worlds = overrides.pop("worlds", None)
     unknown = sorted(set(overrides) - set(STUDY_KEYS))
     if unknown:
         raise ValueError(f"unknown study override(s) {unknown}")  # programming error
+    if worlds is not None:
+        if not isinstance(data.get("uncertainty"), dict):
+            raise _fail(path, "uncertainty", f"missing; worlds = {worlds} needs an "
+                        "[uncertainty] table of uncertain parameters")
+        data["uncertainty"] = {**data["uncertainty"], "worlds": worlds}
     settings = _study_settings(path, data, overrides)
     base = _baseline(path, data)
     scenarios = _check_keys(path, "scenarios", data.get("scenarios", {}),
                             list(data.get("scenarios", {}) or []))
     if not scenarios:
         raise _fail(path, "scenarios", "no scenarios; add at least one [scenarios.NAME] table")
-    arms = [_scenario(path, n, t, base, settings["days"]) for n, t in scenarios.items()]
-    return Study(path=path, scenarios=(base, *arms), text=text, **settings)
+    days = settings["days"]
+    arms, skipped = [], []
+    for name, table in scenarios.items():
+        sc = _scenario(path, name, table, base, days)
+        if sc.policy.from_day < days:
+            arms.append(sc)
+        elif "days" in overrides:  # a shorter look than the file's: leave it out, say so
+            skipped.append((name, f"starts on day {sc.policy.from_day}, after the "
+                                  f"{days}-day horizon"))
+        else:
+            raise _fail(path, f"scenarios.{name}", f"from_day = {sc.policy.from_day} is not "
+                        f"allowed; the study ends on day {days}, so the policy would never act")
+    if not arms:
+        raise _fail(path, "study", f"days = {days}: every scenario starts after the horizon, "
+                                   "so there is nothing to compare")
+    if isinstance(data.get("uncertainty"), dict):  # K worlds x R replicates x arms: bounded
+        k = data["uncertainty"].get("worlds", 16)
+        if isinstance(k, int) and not isinstance(k, bool) and (problem := over_limit(
+                "runs", k * settings["replicates"] * (len(arms) + 1))):
+            raise _fail(path, "uncertainty.worlds", f"worlds = {k} gives {problem}")
+    uncertainty = (parse_uncertainty(path, data["uncertainty"], settings["seed"])
+                   if "uncertainty" in data else None)
+    arms_all = (base, *arms)
+    worlds = tuple(_in_world(path, arms_all, k, w, days)
+                   for k, w in enumerate(uncertainty.draws)) if uncertainty else ()
+    return Study(path=path, scenarios=arms_all, text=text, uncertainty=uncertainty,
+                 worlds=worlds, skipped=tuple(skipped), **settings)
+
+
+def _in_world(path: Path, arms: tuple[Scenario, ...], k: int, world: dict[str, Any],
+              days: int) -> tuple[Scenario, ...]:
+    """The scenarios with world ``k``'s parameter values under each policy's settings."""
+    base = arms[0]
+    params = {**base.params, **world}
+    shown = ", ".join(f"{n}={v!r}" for n, v in world.items())
+    try:
+        full_params(params)
+    except ParameterError as exc:
+        raise _fail(path, "uncertainty", f"world {k} ({shown}) is not a valid model: "
+                                         f"{exc}") from None
+    setup = any(not PARAMS[n].dynamic for n in world)  # the district itself is uncertain
+    out = [replace(base, params=params,
+                   n_teachers=n_teachers(params) if setup else base.n_teachers)]
+    for sc in arms[1:]:
+        try:
+            p, changes = sc.policy.apply(params)
+            cost = sc.policy.cost_of(params, days)
+            full_params(p)
+        except (PolicyError, ParameterError) as exc:
+            raise _fail(path, f"scenarios.{sc.name}", f"in world {k} ({shown}): "
+                                                      f"{exc}") from None
+        out.append(replace(sc, params=p, changes=changes, cost=cost,
+                           n_teachers=n_teachers(p) if setup else sc.n_teachers))
+    return tuple(out)
 
 
 def load_study(path: Path | str, **overrides: Any) -> Study:
