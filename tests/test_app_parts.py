@@ -179,3 +179,25 @@ def test_a_cancelled_build_stops_at_once_and_releases_the_half_built_model():
     holder.clear()
     gc.collect()
     assert not [r for r in refs if r() is not None]  # the half-built model is freed
+
+
+@pytest.mark.parametrize("spread", [0.0, 0.01])
+def test_compare_table_gives_no_interval_for_pairs_without_spread(spread):
+    """Equal paired differences in every replicate: no zero-width '[x, x]' interval shown."""
+    import threading
+    from types import SimpleNamespace
+
+    from sim.study.intervals import t_interval
+
+    summary = {key: 0.5 for key in compare.OUTCOMES}
+    def run() -> SimpleNamespace:
+        return SimpleNamespace(lock=threading.Lock(),
+                               model=SimpleNamespace(summary=lambda: summary))
+
+    diffs = [0.1, 0.1 + spread, 0.1, 0.1 - spread, 0.1, 0.1]
+    batch = SimpleNamespace(seeds=list(range(6)), paired=lambda key: t_interval(diffs))
+    rows = compare.outcome_rows(run(), SimpleNamespace(run=run(), batch=batch))
+    assert len(rows) == len(compare.OUTCOMES)
+    for row in rows:
+        assert ("no interval" in row[-1]) == (spread == 0.0)
+        assert ("[" in row[-1]) == (spread > 0.0)

@@ -224,7 +224,9 @@ def outcome_rows(baseline: LiveRun, arms: Arms) -> list[tuple[str, str, str, str
         paired = ""
         if arms.batch is not None and len(arms.batch.seeds) >= 2:
             iv = arms.batch.paired(key)
-            paired = f"{fmt(iv.mean, True)} [{fmt(iv.low, True)}, {fmt(iv.high, True)}]"
+            paired = (f"{fmt(iv.mean, True)} (the same in all {iv.n} pairs: no interval)"
+                      if iv.no_spread else
+                      f"{fmt(iv.mean, True)} [{fmt(iv.low, True)}, {fmt(iv.high, True)}]")
         rows.append((f"{measure.label} ({measure.better} is better)", fmt(b[key]),
                      fmt(p[key]), sign + fmt(diff, True), paired))
     return rows
