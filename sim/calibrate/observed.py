@@ -11,8 +11,8 @@ Columns (the header names them; order is free; extra columns are ignored):
 * ``day`` or ``year`` (one of the two; a row may fill either when both columns exist):
   when it was observed. Year y is the end of school year y, day 180 y.
 * ``measure``: a name from :data:`sim.calibrate.observe.OBSERVABLES`; rows without school
-  and innovation may also name a daily measure of the model (``tis-sim calibrate --list``
-  prints them all).
+  and innovation may also name a daily measure of the model (an unknown name is refused
+  with the list of valid ones).
 * ``value``: the observed value (shares between 0 and 1).
 * ``school`` (optional): a school label of the node table (``nodes_file``), or the school
   number 1, 2, ... of a generated district; empty for the whole district.
