@@ -252,6 +252,7 @@ def run_calibration(cal: Calibration, out_dir: Path, *, backend: str = "local",
     require_pyabc()
     from sim.calibrate.sampler import BatchSampler, Executor
 
+    executor = Executor(backend, scheduler, workers)  # checks the options; starts lazily
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     key, start = digest(cal), time.perf_counter()
@@ -270,7 +271,6 @@ def run_calibration(cal: Calibration, out_dir: Path, *, backend: str = "local",
                                  "backend": backend, "scheduler": scheduler,
                                  "workers": workers})
         write_json(out_dir / MANIFEST, meta)
-        executor = Executor(backend, scheduler, workers)
         status = "interrupted"
         try:
             stopped = run_abc(cal, out_dir / DB, BatchSampler(executor, cal.seed), progress)
