@@ -87,7 +87,7 @@ def run_once(plan: Plan, params: Mapping[str, Any], seed: int,
     values: dict[str, list[float]] = defaultdict(list)
     probes = [p for p in patterns if p.kind == "observable"]
     with _forgotten_afterwards():
-        model = DiffusionModel(seed=seed, preset=plan.preset, **params)
+        model = DiffusionModel(seed=seed, days=plan.days, preset=plan.preset, **params)
         for p in probes:
             _measure(model, p, values)
         for _ in range(plan.days):
