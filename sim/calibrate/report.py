@@ -148,6 +148,7 @@ def _text(cal: Calibration, meta: dict, post: Posterior, gens: pd.DataFrame,
     evaluations = int(gens["evaluations"].sum())
     n_pred = 0 if predictive is None else len(predictive)
     seconds = sum(s.get("seconds") or 0 for s in meta.get("sessions", []))
+    cpu = sum(s.get("cpu_seconds") or 0 for s in meta.get("sessions", []))
     lines = [f"# Calibration `{cal.name}`", "", cal.description, "",
              f"File `{cal.path}`; ABC-SMC with pyABC {meta['versions'].get('pyabc')} "
              f"(git {meta.get('git_commit')}).", "", "## Budget and run time", "",
@@ -162,7 +163,8 @@ def _text(cal: Calibration, meta: dict, post: Posterior, gens: pd.DataFrame,
              f"- Wall time {seconds / 60:.1f} min over {len(meta.get('sessions', []))} "
              f"session(s), backend(s) "
              + ", ".join(sorted({str(s.get('backend')) for s in meta.get("sessions", [])}))
-             + ".",
+             + (f"; {cpu / 60:.1f} CPU-minutes in this process and its local workers "
+                f"(about {cpu / 120:.1f} min on 2 free cores)" if cpu else "") + ".",
              f"- Effective sample size of the posterior (Kish): {post.ess:.0f} of "
              f"{len(post.params)} particles.", "", _md(gens.round(4)), ""]
     lines += ["## Pattern fit", "",

@@ -255,7 +255,7 @@ def run_calibration(cal: Calibration, out_dir: Path, *, backend: str = "local",
     executor = Executor(backend, scheduler, workers)  # checks the options; starts lazily
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    key, start = digest(cal), time.perf_counter()
+    key, start, cpu0 = digest(cal), time.perf_counter(), _cpu()
     with ResultStore(out_dir):  # the folder's lock: one writer at a time
         if fresh:
             clear(out_dir)
@@ -284,10 +284,10 @@ def run_calibration(cal: Calibration, out_dir: Path, *, backend: str = "local",
             predictive = _predictive(cal, out_dir, posterior, executor, meta, progress)
             status = "complete"
         finally:
-            executor.close()
+            executor.close(wait=status == "complete")
             seconds = time.perf_counter() - start
             meta["sessions"][-1].update(finished=now(), seconds=round(seconds, 1),
-                                        status=status)
+                                        cpu_seconds=round(_cpu() - cpu0, 1), status=status)
             meta.update(finished=now(), status=status)
             write_json(out_dir / MANIFEST, meta)
     return CalibrationRun(out_dir, len(table), stopped, seconds, posterior, predictive)
@@ -324,6 +324,15 @@ def stored_calibration(out_dir: Path) -> Calibration:
         raise UserError(f"{out_dir} is not a calibration folder (its manifest is for a "
                         f"{meta.get('kind', 'different')} run)")
     return parse_calibration(meta["calibration_text"], Path(meta["calibration_file"]))
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished child processes (local workers)."""
+    import resource
+
+    own, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF,
+                                                     resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _version(name: str) -> str:

@@ -98,10 +98,13 @@ class Executor:
             raise WorkerLostError("a worker process died (out of memory or killed?); run the "
                                   "same command again: finished generations are kept") from None
 
-    def close(self) -> None:
-        """Stop the workers (also after an error or Ctrl-C)."""
+    def close(self, wait: bool = False) -> None:
+        """Stop the workers (also after an error or Ctrl-C).
+
+        With ``wait``, idle workers are joined, so ``getrusage`` counts their CPU time.
+        """
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=wait, cancel_futures=True)
             self._pool = None
         if self._client is not None:
             self._client.close()
