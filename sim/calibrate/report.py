@@ -33,6 +33,7 @@ from sim.calibrate.spec import Calibration
 from sim.params import PARAMS
 from sim.study.manifest import atomic_write
 from sim.study.posterior import Posterior, load_posterior
+from sim.study.provenance import describe
 
 REPORT = "report.md"
 FIGURES = "figures"
@@ -150,8 +151,9 @@ def _text(cal: Calibration, meta: dict, post: Posterior, gens: pd.DataFrame,
     seconds = sum(s.get("seconds") or 0 for s in meta.get("sessions", []))
     cpu = sum(s.get("cpu_seconds") or 0 for s in meta.get("sessions", []))
     lines = [f"# Calibration `{cal.name}`", "", cal.description, "",
-             f"File `{cal.path}`; ABC-SMC with pyABC {meta['versions'].get('pyabc')} "
-             f"(git {meta.get('git_commit')}).", "", "## Budget and run time", "",
+             f"File `{cal.path}`; ABC-SMC with pyABC {meta['versions'].get('pyabc')}; "
+             + (describe(meta["tis_sim"]) if "tis_sim" in meta
+                else f"git {meta.get('git_commit')}") + ".", "", "## Budget and run time", "",
              f"- {len(gens)} of {cal.generations} generations of {cal.population} particles "
              f"(epsilon = the {cal.quantile:g} quantile of the previous generation's "
              "distances); the first generation samples the prior.",

@@ -26,11 +26,12 @@ import pandas as pd
 
 from sim.calibrate.particle import Plan, evaluate, model_params, scaled_distances
 from sim.calibrate.spec import Calibration, parse_calibration
-from sim.errors import UserError
+from sim.errors import UserError, require_extra
 from sim.params import resolve
 from sim.rng import child_seeds, stream
 from sim.study.manifest import atomic_write, manifest, now, write_json
 from sim.study.posterior import POSTERIOR_FILE, Posterior, load_posterior, write_posterior
+from sim.study.provenance import describe, resume_warning
 from sim.study.storage import ResultStore
 
 DB = "abc.db"
@@ -46,12 +47,8 @@ class CalibrationStateError(UserError):
 
 
 def require_pyabc() -> None:
-    """Raise a one-line UserError naming the extra to install when pyABC is missing."""
-    try:
-        import pyabc  # noqa: F401
-    except ImportError:
-        raise UserError("calibration needs pyABC, which is not installed: install the "
-                        f"'{EXTRA}' extra (pip install 'tis-sim[{EXTRA}]')") from None
+    """Raise a one-line error naming the ``calibrate`` extra when pyABC is missing."""
+    require_extra(EXTRA, "tis-sim calibrate", "pyabc")
 
 
 def digest(cal: Calibration) -> str:
@@ -232,11 +229,15 @@ def clear(out_dir: Path) -> None:
 def _check_resumable(cal: Calibration, out_dir: Path, key: str) -> dict[str, Any]:
     path = out_dir / MANIFEST
     old = json.loads(path.read_text()) if path.is_file() else {}
-    if stored_generations(out_dir / DB) and old.get("digest") != key:
-        raise CalibrationStateError(
-            f"{out_dir} holds a calibration of a different file (priors, patterns, fixed "
-            "parameters, seed, population, replicates or horizon changed); rerun with "
-            "--fresh to discard it, or choose another folder with --out")
+    if stored_generations(out_dir / DB):
+        if old.get("digest") != key:
+            raise CalibrationStateError(
+                f"{out_dir} holds a calibration of a different file (priors, patterns, fixed "
+                "parameters, seed, population, replicates or horizon changed); rerun with "
+                "--fresh to discard it, or choose another folder with --out")
+        note = resume_warning(old)  # same file, maybe other code: say so
+        if note:
+            print(f"warning: {out_dir} {note}", file=sys.stderr)
     return old
 
 
@@ -267,7 +268,7 @@ def run_calibration(cal: Calibration, out_dir: Path, *, backend: str = "local",
                         sessions=old.get("sessions", []), status="running",
                         predictive_done=old.get("predictive_done"))
         meta["versions"]["pyabc"] = _version("pyabc")
-        meta["sessions"].append({"started": now(), "git_commit": meta["git_commit"],
+        meta["sessions"].append({"started": now(), "tis_sim": describe(meta["tis_sim"]),
                                  "backend": backend, "scheduler": scheduler,
                                  "workers": workers})
         write_json(out_dir / MANIFEST, meta)

@@ -25,7 +25,7 @@ import cloudpickle
 import numpy as np
 from pyabc.sampler import Sampler
 
-from sim.errors import UserError
+from sim.errors import UserError, require_extra
 from sim.study.backends import (
     BACKENDS,
     BackendError,
@@ -59,6 +59,10 @@ class Executor:
         if scheduler and backend != "dask":
             raise BackendError(f"--scheduler {scheduler!r} needs --backend dask "
                                f"(got --backend {backend})")
+        if workers is not None and workers < 1:
+            raise BackendError(f"--workers: {workers} is not allowed; expected at least 1")
+        if backend == "dask":
+            require_extra("dask", "--backend dask", "distributed")
         self.backend, self.scheduler = backend, scheduler or "local"
         self.workers = 1 if backend == "serial" else (workers or default_workers())
         self._pool: ProcessPoolExecutor | None = None
@@ -78,8 +82,16 @@ class Executor:
                 self._client = Client(self._cluster)
             else:
                 _check_reachable(self.scheduler)
-                self._client = Client(self.scheduler, timeout="20s")
-            self._client.wait_for_workers(1, timeout=120)
+                try:
+                    self._client = Client(self.scheduler, timeout="20s")
+                except (OSError, TimeoutError) as exc:
+                    raise BackendError(f"--scheduler {self.scheduler!r}: cannot connect to a "
+                                       f"Dask scheduler there ({exc})") from exc
+            try:
+                self._client.wait_for_workers(1, timeout=120)
+            except TimeoutError as exc:
+                raise BackendError(f"--scheduler {self.scheduler!r}: no Dask worker joined "
+                                   "within 120 s; start one with `dask worker ADDRESS`") from exc
             self.workers = max(1, sum(self._client.nthreads().values()))
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:

@@ -26,7 +26,8 @@ from sim.calibrate.patterns import (
 from sim.dynamics.submodels import DAYS_PER_YEAR
 from sim.errors import UserError
 from sim.params import PARAMS, PRESETS, resolve
-from sim.study.experiment import Dimension, ExperimentFileError, parse_dimension
+from sim.study.experiment import Dimension, ExperimentFileError
+from sim.study.experiment import _dimension as parse_dimension  # shared with sweeps
 from sim.study.experiment import _only_keys as only_keys  # shared key checks
 from sim.study.experiment import _param as param_spec
 

@@ -23,6 +23,7 @@ from sim.params import PARAMS, PRESETS, ParamSpec
 from sim.study.bounds import over_limit
 from sim.study.dicts import SOURCE, toml_text
 from sim.study.paths import check_folder_name
+from sim.study.posterior import posterior_path
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "loguniform", "triangular", "truncnormal")
@@ -163,13 +164,8 @@ def _check(path: Path, key: str, spec: ParamSpec, value: Any) -> Any:
         raise _err(path, key, str(exc)) from None
 
 
-def parse_dimension(path: Path, name: str, table: Any, sampler: str,
-                    key: str | None = None) -> Dimension:
-    """Check one parameter's table (``values``, or ``range`` with steps or a distribution).
-
-    Also used for the priors of calibration files (``key`` names their table in errors).
-    """
-    key = key or f"sweep.{name}"
+def _dimension(path: Path, name: str, table: Any, sampler: str, key: str = "") -> Dimension:
+    key = key or f"sweep.{name}"  # calibration priors name their own table
     spec = _param(path, key, name)
     table = _only_keys(path, key, table, DIMENSION_KEYS)
     has_values, has_range = "values" in table, "range" in table
@@ -333,7 +329,7 @@ def parse_experiment(text: str, path: Path) -> Experiment:
     sweep = data.get("sweep", {})
     if not isinstance(sweep, dict):
         raise _err(path, "sweep", "must hold one table per swept parameter")
-    dims = tuple(parse_dimension(path, name, table, sampler) for name, table in sweep.items())
+    dims = tuple(_dimension(path, name, table, sampler) for name, table in sweep.items())
     both = sorted(set(fixed) & set(sweep))
     if both:
         raise _err(path, f"sweep.{both[0]}", f"parameter {both[0]!r} is both fixed and swept")
@@ -355,28 +351,10 @@ def parse_experiment(text: str, path: Path) -> Experiment:
         daily_every=_int(path, "keep.daily_every", keep.get("daily_every", 0), 0,
                          "an integer >= 0 (keep every k-th day; 0 keeps none)"),
         report=_report(path, report, dims), sensitivity=sensitivity,
-        posterior=_uncertainty(path, data.get("uncertainty", {}), fixed),
+        posterior=posterior_path(  # [uncertainty]: parameter worlds (design.worlds)
+            _only_keys(path, "uncertainty", data.get("uncertainty", {}), TABLES["uncertainty"]),
+            fixed, lambda key, message: _err(path, key, message)),
     )
-
-
-def _uncertainty(path: Path, table: Any, fixed: dict[str, Any]) -> str | None:
-    """``[uncertainty] posterior``: parameter worlds from a posterior (``design.worlds``)."""
-    from sim.study.posterior import load_posterior
-
-    where = _only_keys(path, "uncertainty", table, TABLES["uncertainty"]).get("posterior")
-    if where is None:
-        return None
-    if not isinstance(where, str) or not where:
-        raise _err(path, "uncertainty.posterior", f"{where!r} is not allowed; expected the "
-                                                  "path of a posterior.parquet or its folder")
-    try:
-        both = sorted(set(load_posterior(where).names) & set(fixed))
-    except UserError as exc:
-        raise _err(path, "uncertainty.posterior", str(exc)) from None
-    if both:
-        raise _err(path, f"fixed.{both[0]}", f"parameter {both[0]!r} is fixed and also in the "
-                                             f"posterior {where}; remove one of them")
-    return where
 
 
 def _names(path: Path, key: str, value: Any) -> tuple[str, ...]:
