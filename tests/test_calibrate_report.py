@@ -55,12 +55,20 @@ def folder(tmp_path_factory):
 def test_report_has_every_section_and_figure(folder):
     text = (folder / "report.md").read_text()
     for words in ("## Budget and run time", "## Pattern fit", "**How many patterns at once.**",
-                  "## Parameters", "Width ratio", "Effective sample size", "Wall time",
+                  "## Parameters", "Width ratio", "Effective sample size",
+                  "Wall time of the generations", "CPU time of the model evaluations",
+                  "(2 of 2 generations recorded)",
                   "figures/fit.png", "figures/marginals.png", "figures/pairwise.png",
                   "eSchool News 2009 (evidence B)"):
         assert words in text, words
     for name in ("fit.png", "marginals.png", "pairwise.png"):
         assert (folder / "figures" / name).stat().st_size > 5000
+
+
+def test_cpu_time_is_recorded_per_generation_and_predictive_run(folder):
+    gens = pd.read_csv(folder / "generations.csv")
+    assert (gens["cpu_seconds"] > 0).all() and (gens["seconds"] > 0).all()
+    assert (pd.read_parquet(folder / "predictive.parquet")["cpu_seconds"] > 0).all()
 
 
 def test_fit_and_parameter_tables(folder):

@@ -148,8 +148,11 @@ def _text(cal: Calibration, meta: dict, post: Posterior, gens: pd.DataFrame,
     per_set = cal.replicates * (1 + arms)
     evaluations = int(gens["evaluations"].sum())
     n_pred = 0 if predictive is None else len(predictive)
-    seconds = sum(s.get("seconds") or 0 for s in meta.get("sessions", []))
-    cpu = sum(s.get("cpu_seconds") or 0 for s in meta.get("sessions", []))
+    seconds = float(gens["seconds"].sum())  # pyABC's wall time per generation
+    known = gens["cpu_seconds"].notna() if "cpu_seconds" in gens else gens["seconds"] < 0
+    cpu = float(gens.loc[known, "cpu_seconds"].sum()) if known.any() else 0.0
+    pred_cpu = float(predictive["cpu_seconds"].sum()) if predictive is not None \
+        and "cpu_seconds" in predictive else 0.0
     lines = [f"# Calibration `{cal.name}`", "", cal.description, "",
              f"File `{cal.path}`; ABC-SMC with pyABC {meta['versions'].get('pyabc')}; "
              + (describe(meta["tis_sim"]) if "tis_sim" in meta
@@ -162,11 +165,14 @@ def _text(cal: Calibration, meta: dict, post: Posterior, gens: pd.DataFrame,
              + f" = {per_set} run(s) of {cal.days} days each.",
              f"- {evaluations} parameter sets evaluated ({evaluations * per_set} runs), plus "
              f"{n_pred} posterior predictive parameter sets ({n_pred * per_set} runs).",
-             f"- Wall time {seconds / 60:.1f} min over {len(meta.get('sessions', []))} "
-             f"session(s), backend(s) "
+             f"- Wall time of the generations {seconds / 60:.1f} min over "
+             f"{len(meta.get('sessions', []))} session(s), backend(s) "
              + ", ".join(sorted({str(s.get('backend')) for s in meta.get("sessions", [])}))
-             + (f"; {cpu / 60:.1f} CPU-minutes in this process and its local workers "
-                f"(about {cpu / 120:.1f} min on 2 free cores)" if cpu else "") + ".",
+             + ". CPU time of the model evaluations "
+             + (f"{cpu / 60:.1f} min ({int(known.sum())} of {len(gens)} generations "
+                "recorded)" if known.any() else "not recorded")
+             + (f", posterior predictive {pred_cpu / 60:.1f} min" if pred_cpu else "")
+             + (f": about {(cpu + pred_cpu) / 120:.1f} min on 2 free cores." if cpu else "."),
              f"- Effective sample size of the posterior (Kish): {post.ess:.0f} of "
              f"{len(post.params)} particles.", "", _md(gens.round(4)), ""]
     lines += ["## Pattern fit", "",

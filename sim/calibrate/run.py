@@ -116,8 +116,12 @@ def _abc(cal: Calibration, sampler: Any) -> Any:
                         eps=ResumableQuantileEpsilon(cal.quantile))
 
 
-def generations_table(db: Path) -> pd.DataFrame:
-    """One row per stored generation: epsilon, evaluations, acceptance, ESS, seconds."""
+def generations_table(db: Path, cpu: dict[str, float] | None = None) -> pd.DataFrame:
+    """One row per stored generation: epsilon, evaluations, acceptance, ESS, seconds.
+
+    ``cpu`` maps generation numbers (as text) to the CPU seconds of their evaluations
+    (``cpu_seconds``; NaN where not recorded).
+    """
     from pyabc import History
 
     history = History(f"sqlite:///{db}", _id=1, create=False)
@@ -131,11 +135,17 @@ def generations_table(db: Path) -> pd.DataFrame:
         "generation": pops["t"].astype(int) + 1, "epsilon": pops["epsilon"],
         "particles": pops["particles"].astype(int), "evaluations": pops["samples"].astype(int),
         "acceptance": pops["particles"] / pops["samples"], "ess": ess,
-        "seconds": pops["wall_time"]})
+        "seconds": pops["wall_time"],
+        "cpu_seconds": [(cpu or {}).get(str(int(t) + 1), np.nan) for t in pops["t"]]})
 
 
-def run_abc(cal: Calibration, db: Path, sampler: Any, progress: bool) -> str:
-    """Run (or continue) the ABC-SMC generations; returns why it stopped."""
+def run_abc(cal: Calibration, db: Path, sampler: Any, progress: bool,
+            on_generation: Any = None) -> str:
+    """Run (or continue) the ABC-SMC generations; returns why it stopped.
+
+    ``on_generation(generation, cpu_seconds)`` is called after each stored generation with
+    the CPU time its particle evaluations took (wherever they ran).
+    """
     logging.getLogger("ABC").setLevel(logging.WARNING)  # our own progress lines instead
     url = f"sqlite:///{db}"
     runs_per_eval = cal.replicates * (1 + len({p.arm for p in cal.patterns if p.arm}))
@@ -153,9 +163,11 @@ def run_abc(cal: Calibration, db: Path, sampler: Any, progress: bool) -> str:
         else:
             db.unlink(missing_ok=True)  # a run killed before its first generation
             abc.new(url, {}, meta_info={"calibration": cal.name})
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), sampler.cpu_seconds
         abc.run(max_nr_populations=1)
         row = generations_table(db).iloc[-1]
+        if on_generation is not None:
+            on_generation(int(row["generation"]), sampler.cpu_seconds - cpu)
         _log(f"generation {int(row['generation'])}/{cal.generations}: epsilon "
              f"{row['epsilon']:.4g}, accepted {int(row['particles'])} of "
              f"{int(row['evaluations'])} parameter sets ({row['acceptance']:.1%}; "
@@ -199,9 +211,10 @@ def export_prior(cal: Calibration, db: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _predict(task: tuple[Plan, dict[str, Any], int]) -> dict[str, float]:
+def _predict(task: tuple[Plan, dict[str, Any], int]) -> tuple[dict[str, float], float]:
     plan, theta, seed = task
-    return evaluate(plan, theta, seed)
+    cpu = time.process_time()
+    return evaluate(plan, theta, seed), time.process_time() - cpu
 
 
 def run_predictive(cal: Calibration, posterior: Posterior, executor: Any) -> pd.DataFrame:
@@ -214,8 +227,9 @@ def run_predictive(cal: Calibration, posterior: Posterior, executor: Any) -> pd.
     values = executor.map(_predict, [(plan, d, s) for d, s in zip(draws, seeds, strict=True)])
     table = pd.DataFrame(draws)
     for p in cal.patterns:
-        table[f"value_{p.name}"] = [v[p.name] for v in values]
+        table[f"value_{p.name}"] = [v[p.name] for v, _ in values]
     table["seed"] = seeds
+    table["cpu_seconds"] = [c for _, c in values]
     return table
 
 
@@ -256,7 +270,7 @@ def run_calibration(cal: Calibration, out_dir: Path, *, backend: str = "local",
     executor = Executor(backend, scheduler, workers)  # checks the options; starts lazily
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    key, start, cpu0 = digest(cal), time.perf_counter(), _cpu()
+    key, start = digest(cal), time.perf_counter()
     with ResultStore(out_dir):  # the folder's lock: one writer at a time
         if fresh:
             clear(out_dir)
@@ -266,16 +280,24 @@ def run_calibration(cal: Calibration, out_dir: Path, *, backend: str = "local",
                         digest=key, base_parameters=resolve(cal.preset, **cal.fixed),
                         master_seed=cal.seed, started=old.get("started", now()),
                         sessions=old.get("sessions", []), status="running",
-                        predictive_done=old.get("predictive_done"))
+                        predictive_done=old.get("predictive_done"),
+                        generation_cpu=old.get("generation_cpu", {}))
         meta["versions"]["pyabc"] = _version("pyabc")
         meta["sessions"].append({"started": now(), "tis_sim": describe(meta["tis_sim"]),
                                  "backend": backend, "scheduler": scheduler,
                                  "workers": workers})
         write_json(out_dir / MANIFEST, meta)
         status = "interrupted"
+
+        def stored(generation: int, cpu: float) -> None:  # a killed session keeps its record
+            meta["generation_cpu"][str(generation)] = round(cpu, 2)
+            meta["sessions"][-1]["seconds"] = round(time.perf_counter() - start, 1)
+            write_json(out_dir / MANIFEST, meta)
+
         try:
-            stopped = run_abc(cal, out_dir / DB, BatchSampler(executor, cal.seed), progress)
-            table = generations_table(out_dir / DB)
+            stopped = run_abc(cal, out_dir / DB, BatchSampler(executor, cal.seed), progress,
+                              stored)
+            table = generations_table(out_dir / DB, meta["generation_cpu"])
             atomic_write(out_dir / GENERATIONS, lambda p: table.to_csv(p, index=False))
             posterior = export_posterior(cal, out_dir / DB)
             write_posterior(posterior, out_dir / POSTERIOR_FILE)
@@ -285,10 +307,10 @@ def run_calibration(cal: Calibration, out_dir: Path, *, backend: str = "local",
             predictive = _predictive(cal, out_dir, posterior, executor, meta, progress)
             status = "complete"
         finally:
-            executor.close(wait=status == "complete")
+            executor.close()
             seconds = time.perf_counter() - start
             meta["sessions"][-1].update(finished=now(), seconds=round(seconds, 1),
-                                        cpu_seconds=round(_cpu() - cpu0, 1), status=status)
+                                        status=status)
             meta.update(finished=now(), status=status)
             write_json(out_dir / MANIFEST, meta)
     return CalibrationRun(out_dir, len(table), stopped, seconds, posterior, predictive)
@@ -325,15 +347,6 @@ def stored_calibration(out_dir: Path) -> Calibration:
         raise UserError(f"{out_dir} is not a calibration folder (its manifest is for a "
                         f"{meta.get('kind', 'different')} run)")
     return parse_calibration(meta["calibration_text"], Path(meta["calibration_file"]))
-
-
-def _cpu() -> float:
-    """CPU seconds of this process and its finished child processes (local workers)."""
-    import resource
-
-    own, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF,
-                                                     resource.RUSAGE_CHILDREN))
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _version(name: str) -> str:

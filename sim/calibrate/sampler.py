@@ -16,6 +16,7 @@ import math
 import multiprocessing as mp
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -110,13 +111,10 @@ class Executor:
             raise WorkerLostError("a worker process died (out of memory or killed?); run the "
                                   "same command again: finished generations are kept") from None
 
-    def close(self, wait: bool = False) -> None:
-        """Stop the workers (also after an error or Ctrl-C).
-
-        With ``wait``, idle workers are joined, so ``getrusage`` counts their CPU time.
-        """
+    def close(self) -> None:
+        """Stop the workers (also after an error or Ctrl-C)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=True)
+            self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
         if self._client is not None:
             self._client.close()
@@ -147,10 +145,13 @@ def _simulate(task: tuple[bytes, np.ndarray]) -> Any:
         _CACHE[key] = cloudpickle.loads(blob)
     state = np.random.get_state()  # noqa: NPY002 (pyABC's global generator)
     np.random.seed(words)  # noqa: NPY002
+    cpu = time.process_time()
     try:
-        return _CACHE[key]()
+        particle = _CACHE[key]()
     finally:
         np.random.set_state(state)  # noqa: NPY002
+    particle.cpu_seconds = time.process_time() - cpu  # measured where it ran (any backend)
+    return particle
 
 
 class BatchSampler(Sampler):
@@ -166,6 +167,7 @@ class BatchSampler(Sampler):
         super().__init__()
         self.executor, self.seed, self.progress = executor, int(seed), progress
         self.rate = 1.0  # last generation's acceptance rate (sizes the first batch)
+        self.cpu_seconds = 0.0  # CPU time of every particle evaluated, also the extras
 
     def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf,
                                 all_accepted=False, ana_vars=None):
@@ -181,6 +183,7 @@ class BatchSampler(Sampler):
             size = max(w, math.ceil(size / w) * w)
             tasks = [(blob, particle_seed(self.seed, t, i)) for i in range(index, index + size)]
             results = self.executor.map(_simulate, tasks)
+            self.cpu_seconds += sum(getattr(p, "cpu_seconds", 0.0) for p in results)
             for particle in results:
                 if accepted == n:
                     break  # evaluated beyond the n-th acceptance: not part of the sample
