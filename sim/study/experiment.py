@@ -272,6 +272,7 @@ def parse_experiment(text: str, path: Path) -> Experiment:
     keep = _only_keys(path, "keep", data.get("keep", {}), TABLES["keep"])
     report = _only_keys(path, "report", data.get("report", {}), TABLES["report"])
     sens = _only_keys(path, "sensitivity", data.get("sensitivity", {}), TABLES["sensitivity"])
+    unc = _only_keys(path, "uncertainty", data.get("uncertainty", {}), TABLES["uncertainty"])
 
     # A file with a [sensitivity] table samples with its first method unless told otherwise
     # (so `tis-sim sweep` on it runs that design, and ranges need no grid 'steps').
@@ -335,7 +336,6 @@ def parse_experiment(text: str, path: Path) -> Experiment:
         raise _err(path, f"sweep.{both[0]}", f"parameter {both[0]!r} is both fixed and swept")
     if not dims and sampler != "grid":
         raise _err(path, "sweep", f"the {sampler} sampler needs at least one swept parameter")
-
     return Experiment(
         path=path, text=text,
         name=check_folder_name(exp.get("name", path.stem), f"{path}: [experiment] name"
@@ -344,16 +344,13 @@ def parse_experiment(text: str, path: Path) -> Experiment:
         description=str(exp.get("description", "")), preset=preset, fixed=fixed, dims=dims,
         sampler=sampler, samples=samples, levels=levels, second_order=second_order,
         replicates=_int(path, "experiment.replicates", exp.get("replicates", 1), 1,
-                        "an integer >= 1", "replicates"),
-        days=days,
+                        "an integer >= 1", "replicates"), days=days,
         seed=_int(path, "experiment.seed", exp.get("seed"), 0, "a non-negative integer "
                   "below 2**63 (the master seed; required)", high=2**63 - 1),
         daily_every=_int(path, "keep.daily_every", keep.get("daily_every", 0), 0,
                          "an integer >= 0 (keep every k-th day; 0 keeps none)"),
         report=_report(path, report, dims), sensitivity=sensitivity,
-        posterior=posterior_path(  # [uncertainty]: parameter worlds (design.worlds)
-            _only_keys(path, "uncertainty", data.get("uncertainty", {}), TABLES["uncertainty"]),
-            fixed, lambda key, message: _err(path, key, message)),
+        posterior=posterior_path(unc, fixed, lambda key, message: _err(path, key, message)),
     )
 
 
