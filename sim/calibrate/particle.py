@@ -24,7 +24,6 @@ from sim.errors import UserError
 from sim.model import DiffusionModel
 from sim.params import PARAMS
 from sim.rng import child_seeds
-from sim.run import _forgotten_afterwards
 
 #: Distance (in tolerances) of a pattern whose output is undefined in a run (NaN: e.g. no
 #: coaching cycle closed) or whose parameter set the model refuses.
@@ -86,16 +85,16 @@ def run_once(plan: Plan, params: Mapping[str, Any], seed: int,
     """One run: the value of each pattern's output (before comparing arms)."""
     values: dict[str, list[float]] = defaultdict(list)
     probes = [p for p in patterns if p.kind == "observable"]
-    with _forgotten_afterwards():
-        model = DiffusionModel(seed=seed, days=plan.days, preset=plan.preset, **params)
+    # the model frees itself (sim.agents keeps Mesa's id counters weakly, mesa #3179)
+    model = DiffusionModel(seed=seed, days=plan.days, preset=plan.preset, **params)
+    for p in probes:
+        _measure(model, p, values)
+    for _ in range(plan.days):
+        model.step()
         for p in probes:
             _measure(model, p, values)
-        for _ in range(plan.days):
-            model.step()
-            for p in probes:
-                _measure(model, p, values)
-        daily = model.daily_table() if any(p.kind == "daily" for p in patterns) else None
-        summary = model.summary()
+    daily = model.daily_table() if any(p.kind == "daily" for p in patterns) else None
+    summary = model.summary()
     out: dict[str, float] = {}
     for p in patterns:
         if p.kind == "summary":
