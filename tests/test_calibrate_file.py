@@ -120,7 +120,7 @@ BAD_FILES = [
     ("zero tolerance", lambda t: _replace(t, "tolerance = 0.05\n", "tolerance = 0\n"),
      "[patterns.frequent.tolerance] 0 is not allowed; expected a number > 0"),
     ("missing observed file", lambda t: _replace(t, '"obs.csv"', '"nope.csv"'),
-     "[observed.file] observed-data file"),
+     "nope.csv: observed-data file does not exist"),
     ("unknown table", lambda t: t + "[pattern.x]\noutput = 'a'\n", "[pattern] unknown table"),
     ("unknown pattern key", lambda t: _replace(t, "tolerance = 0.1\n", "tolerence = 0.1\n"),
      "[patterns.trouble] unknown key 'tolerence' (did you mean 'tolerance'?)"),
@@ -217,9 +217,62 @@ def test_missing_pyabc_names_the_extra(tmp_path, monkeypatch, capsys):
                    "'tis-sim[calibrate]'")
 
 
-def test_missing_calibration_file(capsys):
-    assert main(["calibrate", "no/such/file.toml"]) == 2
-    assert "calibration file 'no/such/file.toml' does not exist" in capsys.readouterr().err
+def _utf16(tmp_path: Path) -> list[str]:
+    path = _write(tmp_path, GOOD)
+    path.write_bytes(GOOD.encode("utf-16"))
+    return [str(path)]
+
+
+def _cp1252(tmp_path: Path) -> Path:
+    path = _write(tmp_path, GOOD)
+    (tmp_path / "obs.csv").write_bytes((OBS + "1,Sch\xf6n,,users_share,0.2,\n").encode("cp1252"))
+    return path
+
+
+def _file_as_out(tmp_path: Path) -> list[str]:
+    (tmp_path / "taken").write_text("a file, not a folder")
+    return [str(_write(tmp_path, GOOD)), "--out", str(tmp_path / "taken")]
+
+
+# The acceptance's bad files, plus the faults every input and output shares (sim.files,
+# sim.study.paths), through the command line: (case, arguments, words in the one line).
+BAD_COMMANDS = [
+    ("unknown parameter", lambda d: [str(_write(d, BAD_FILES[0][1](GOOD)))],
+     "[parameters.tickets_per_month] unknown parameter"),
+    ("unknown output", lambda d: [str(_write(d, BAD_FILES[1][1](GOOD)))],
+     "[patterns.trouble.output] unknown output 'time_trouble'"),
+    ("prior outside range", lambda d: [str(_write(d, BAD_FILES[2][1](GOOD)))],
+     "is outside the allowed range"),
+    ("pattern without target", lambda d: [str(_write(d, BAD_FILES[3][1](GOOD)))],
+     "[patterns.frequent] give exactly one target"),
+    ("missing observed file", lambda d: [str(_write(d, GOOD, obs=None))],
+     "obs.csv: observed-data file does not exist"),
+    ("csv with a bad row", lambda d: [str(_write(d, GOOD, obs=OBS + "1,,,users_share,2,\n"))],
+     "obs.csv, line 4: column value: '2' is not allowed"),
+    ("csv in windows-1252", lambda d: [str(_cp1252(d))], "it looks like Windows-1252"),
+    ("missing calibration file", lambda d: [str(d / "no.toml")],
+     "{d}/no.toml: calibration file does not exist"),
+    ("calibration file is a folder", lambda d: [str(d)], "is a folder; expected a calibration"),
+    ("calibration file in UTF-16", _utf16, "UTF-16"),
+    ("name is a path", lambda d: [str(_write(d, _replace(GOOD, 'name = "t"', 'name = "../x"')))],
+     "[calibration] name = '../x' is not allowed (a path, not a name"),
+    ("days over the hard limit",
+     lambda d: [str(_write(d, _replace(GOOD, "years = 2", "years = 1000")))],
+     "[calibration.years] 180,000 is more than the limit of 18,000 school days"),
+    ("population over the hard limit",
+     lambda d: [str(_write(d, _replace(GOOD, "population = 10", "population = 9999999")))],
+     "[calibration.population] 9,999,999 is more than the limit"),
+    ("--out names a file", _file_as_out, "--out {d}/taken: is an existing file"),
+]
+
+
+@pytest.mark.parametrize("case, args, words", BAD_COMMANDS, ids=[c[0] for c in BAD_COMMANDS])
+def test_bad_calibration_commands_are_one_line_exit_2(tmp_path, capsys, case, args, words):
+    assert main(["calibrate", *args(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert words.format(d=tmp_path) in err
+    assert not (tmp_path / "results").exists() and not Path("results/t").exists()
 
 
 def test_shipped_calibration_file_covers_the_required_patterns():

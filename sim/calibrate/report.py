@@ -18,7 +18,6 @@ Definitions used in the report:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ from sim.calibrate.abc import prior_rv
 from sim.calibrate.particle import MISSING
 from sim.calibrate.run import GENERATIONS, MANIFEST, PREDICTIVE, PRIOR, stored_calibration
 from sim.calibrate.spec import Calibration
+from sim.files import read_json
 from sim.params import PARAMS
 from sim.study.manifest import atomic_write
 from sim.study.posterior import Posterior, load_posterior
@@ -120,7 +120,7 @@ def write_report(out_dir: Path) -> Path:
     """Write ``report.md`` and ``figures/*.png`` from the files in ``out_dir``."""
     out_dir = Path(out_dir)
     cal = stored_calibration(out_dir)
-    meta = json.loads((out_dir / MANIFEST).read_text())
+    meta = read_json(out_dir / MANIFEST, "results manifest")
     post = load_posterior(out_dir)
     prior = pd.read_parquet(out_dir / PRIOR)
     predictive = pd.read_parquet(out_dir / PREDICTIVE) if (out_dir / PREDICTIVE).is_file() \

@@ -27,6 +27,7 @@ import pandas as pd
 from sim.calibrate.particle import Plan, evaluate, model_params, scaled_distances
 from sim.calibrate.spec import Calibration, parse_calibration
 from sim.errors import UserError, require_extra
+from sim.files import read_json
 from sim.params import resolve
 from sim.rng import child_seeds, stream
 from sim.study.manifest import atomic_write, manifest, now, write_json
@@ -242,7 +243,7 @@ def clear(out_dir: Path) -> None:
 
 def _check_resumable(cal: Calibration, out_dir: Path, key: str) -> dict[str, Any]:
     path = out_dir / MANIFEST
-    old = json.loads(path.read_text()) if path.is_file() else {}
+    old = read_json(path, "results manifest") if path.is_file() else {}
     if stored_generations(out_dir / DB):
         if old.get("digest") != key:
             raise CalibrationStateError(
@@ -342,7 +343,7 @@ def stored_calibration(out_dir: Path) -> Calibration:
     path = Path(out_dir) / MANIFEST
     if not path.is_file():
         raise UserError(f"{out_dir} is not a calibration folder (no {MANIFEST})")
-    meta = json.loads(path.read_text())
+    meta = read_json(path, "results manifest")
     if meta.get("kind") != "calibration":
         raise UserError(f"{out_dir} is not a calibration folder (its manifest is for a "
                         f"{meta.get('kind', 'different')} run)")

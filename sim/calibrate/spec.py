@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,14 @@ from sim.calibrate.patterns import (
 )
 from sim.dynamics.submodels import DAYS_PER_YEAR
 from sim.errors import UserError
+from sim.files import parse_toml, read_text
 from sim.params import PARAMS, PRESETS, resolve
+from sim.study.bounds import over_limit
 from sim.study.experiment import Dimension, ExperimentFileError
 from sim.study.experiment import _dimension as parse_dimension  # shared with sweeps
 from sim.study.experiment import _only_keys as only_keys  # shared key checks
 from sim.study.experiment import _param as param_spec
+from sim.study.paths import check_folder_name
 
 TABLES = ("calibration", "fixed", "parameters", "arms", "observed", "patterns")
 SETTINGS = ("name", "description", "preset", "days", "years", "replicates", "seed",
@@ -92,10 +94,9 @@ def load_calibration(path: Path | str) -> Calibration:
         CalibrationFileError: naming the file, the key and what is allowed (also for a
             missing or malformed observed-data file it names).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise CalibrationFileError(f"calibration file {str(path)!r} does not exist")
-    return parse_calibration(path.read_text(), path)
+    path = Path(path)  # the one input reader: missing, folder, encoding, size, ...
+    return parse_calibration(read_text(path, "calibration file", error=CalibrationFileError),
+                             path)
 
 
 def parse_calibration(text: str, path: Path) -> Calibration:
@@ -107,10 +108,7 @@ def parse_calibration(text: str, path: Path) -> Calibration:
 
 
 def _parse(text: str, path: Path) -> Calibration:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CalibrationFileError(f"{path}: not valid TOML: {exc}") from None
+    data = parse_toml(text, path, error=CalibrationFileError)
     for k in data:
         if k not in TABLES:
             raise err(path, k, "unknown table; valid tables are: "
@@ -126,6 +124,9 @@ def _parse(text: str, path: Path) -> Calibration:
             if "years" in cal else
             as_int(path, "calibration.days", cal.get("days", 3 * DAYS_PER_YEAR), 1,
                  "an integer >= 1 (school days; 180 per year)"))
+    if over_limit("days", days):
+        raise err(path, "calibration.years" if "years" in cal else "calibration.days",
+                  f"{over_limit('days', days)} ({days:,} school days)")
     fixed = {n: _checked(path, f"fixed.{n}", n, v)
              for n, v in only_keys(path, "fixed", data.get("fixed", {}), tuple(PARAMS)).items()}
     priors_table = data.get("parameters", {})
@@ -146,14 +147,17 @@ def _parse(text: str, path: Path) -> Calibration:
         raise err(path, "patterns", "give at least one pattern, as a table [patterns.NAME]")
     patterns = tuple(parse_pattern(path, n, t, days, arms, observed, base)
                      for n, t in patterns_table.items())
-    population = as_int(path, "calibration.population", cal.get("population", 100), 10,
-                      "an integer >= 10 (particles per generation)")
+    population = _bounded(path, "calibration.population", cal.get("population", 100),
+                          "samples", "particles per generation", low=10)
     return Calibration(
-        path=path, text=text, name=str(cal.get("name", path.stem)),
+        path=path, text=text,
+        name=check_folder_name(cal.get("name", path.stem), f"{path}: [calibration] name"
+                               + ("" if "name" in cal else " (default: the file name)"),
+                               CalibrationFileError),
         description=str(cal.get("description", "")), preset=preset, fixed=fixed,
         priors=priors, patterns=patterns, arms=arms, days=days,
-        replicates=as_int(path, "calibration.replicates", cal.get("replicates", 1), 1,
-                        "an integer >= 1 (runs per parameter set, averaged)"),
+        replicates=_bounded(path, "calibration.replicates", cal.get("replicates", 1),
+                            "replicates", "runs per parameter set, averaged"),
         seed=as_int(path, "calibration.seed", cal.get("seed"), 0,
                   "a non-negative integer (the master seed; required)"),
         population=population,
@@ -214,3 +218,12 @@ def _observed(path: Path, table: Any) -> tuple[Path | None, list[Observation]]:
         raise err(path, "observed.file", str(exc)) from None
 
 
+
+
+def _bounded(path: Path, key: str, value: Any, limit: str, what: str, low: int = 1) -> int:
+    """An integer from ``low`` up to the hard limit ``limit`` of :mod:`sim.study.bounds`."""
+    value = as_int(path, key, value, low, f"an integer >= {low} ({what})")
+    problem = over_limit(limit, value)
+    if problem:
+        raise err(path, key, f"{problem}; expected an integer >= {low} ({what})")
+    return value

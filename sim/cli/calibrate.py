@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from sim.cli.options import add_backend_options, backend_from_args
+from sim.study.paths import check_out_dir
 
 EXAMPLES = """examples:
   tis-sim calibrate experiments/calibration.toml            # all cores (local pool)
@@ -40,7 +41,9 @@ def _calibrate(args: argparse.Namespace) -> int:
     require_pyabc()
     from sim.calibrate.report import write_report
 
-    out = args.out or default_out(cal)
+    # the one output check of every command: a folder that can be made and written
+    out = check_out_dir(args.out or default_out(cal),
+                        "--out" if args.out is not None else "results folder")
     if args.report_only:
         write_report(out)
         print_outputs(out, OUTPUTS)
