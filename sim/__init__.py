@@ -15,6 +15,7 @@ The public API::
     res.summaries, res.daily, res.to_xarray()
     res = sim.run_whatif(sim.Study.from_file("experiments/policies.toml"), replicates=5)
     sim.load_results("results/fte")                  # a folder written earlier
+    worlds = sim.load_posterior("results/calibration").sample(20, seed=1)  # parameter sets
 
 Attributes are imported on first use, so ``import sim`` stays cheap (the command line
 and worker processes import only what they need).
@@ -42,11 +43,12 @@ _PUBLIC = {
     "load_results": "sim.study.results",
     "run_sweep": "sim.api",
     "run_whatif": "sim.api",
+    "load_posterior": "sim.study.posterior",
 }
 
 __all__ = ["PARAMS", "PRESETS", "DiffusionModel", "Experiment", "ParameterError", "Results",
            "RunResult", "Specialist", "Study", "Teacher", "UserError", "__version__",
-           "load_results", "run_sweep", "run_whatif", "simulate"]
+           "load_posterior", "load_results", "run_sweep", "run_whatif", "simulate"]
 
 if TYPE_CHECKING:
     __version__: str
@@ -57,6 +59,7 @@ if TYPE_CHECKING:
     from sim.params import PARAMS, PRESETS, ParameterError
     from sim.run import RunResult, simulate
     from sim.study.experiment import Experiment
+    from sim.study.posterior import load_posterior
     from sim.study.results import Results, load_results
     from sim.whatif.scenarios import Study
 

@@ -205,6 +205,24 @@ class DiffusionModel(mesa.Model):
         stage = self.staff.stage[: self.n_teachers, : self.cat.n]
         stage[u[0] < p["initial_aware_share"]] = Stage.AWARE
         stage[u[1] < p["initial_user_share"]] = Stage.TRIAL
+        self._observed_initial_users(stage)
+
+    def _observed_initial_users(self, stage: np.ndarray) -> None:
+        """Teachers the node table marks as users at the start (adopted day <= 0).
+
+        They use the matching external day-0 innovation (innovation k = column k - 1).
+        """
+        observed = self.network.adopted_day
+        if observed is None:
+            return
+        k = observed.shape[1]
+        if k > self.p["n_external_at_start"]:
+            raise ParameterError(
+                f"nodes_file {self.p['nodes_file']!r} marks first use of {k} innovation(s), "
+                f"but n_external_at_start = {self.p['n_external_at_start']}; observed "
+                f"innovations are external ones present on day 0: set n_external_at_start "
+                f">= {k}")
+        stage[:, :k][observed[: self.n_teachers] <= 0] = Stage.TRIAL
 
     def _make_agents(self) -> None:
         net = self.network

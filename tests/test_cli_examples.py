@@ -66,7 +66,7 @@ def test_never_overwrites_without_force(tmp_path, capsys):
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["examples", "headlin"], "example 'headlin' does not exist (did you mean 'headline'?); "
-                              "available: headline, policies, sensitivity"),
+                              "available: calibration, headline, policies, sensitivity"),
     (["examples", "zzz"], "example 'zzz' does not exist; available: "),
     (["examples", "--force"], "DEST and --force need an example NAME"),
 ])

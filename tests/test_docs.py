@@ -136,3 +136,16 @@ def test_readme_notebook_example_runs(tmp_path, monkeypatch):
         sc.name for sc in namespace["study"].scenarios[1:]}
     assert len(namespace["again"].summaries) == 9
     assert (tmp_path / "results" / "policies-2rep-200d-2w" / "report.md").is_file()
+
+
+def test_calibration_numbers_in_the_docs_come_from_the_shipped_run():
+    import calibration_docs as shipped  # tests/calibration_docs.py: renders docs/calibration/
+
+    odd = ODD.split("### Calibration\n", 1)[1].split("\n## ", 1)[0]
+    for block in (shipped.budget(), shipped.ess(), shipped.fit_rows(), shipped.at_once(),
+                  shipped.conflicts(), shipped.parameter_rows()):
+        assert block in odd
+    readme = README.split("### The shipped calibration\n", 1)[1].split("\n## ", 1)[0]
+    assert shipped.budget() in readme and shipped.at_once() in readme
+    assert "(docs/calibration/figures/fit.png)" in readme
+    assert (ROOT / "docs" / "calibration" / "figures" / "fit.png").stat().st_size > 10_000

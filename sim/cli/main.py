@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "sim.cli.viz",
     "sim.cli.whatif",
     "sim.cli.examples",
+    "sim.cli.calibrate",
 )
 
 

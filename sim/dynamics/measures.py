@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.sparse import csgraph
 
+from sim.dynamics import pattern_measures
 from sim.dynamics.state import ACTIVITIES
 from sim.dynamics.submodels import DAYS_PER_MONTH, STAGE_ORDER, Stage
 
@@ -22,7 +23,7 @@ DAILY_MEASURES: tuple[str, ...] = (
     "tickets_created", *(f"solved_{c}" for c in TICKET_CHANNELS), "backlog",
     "requests_open",
     *(f"min_{a}" for a in ACTIVITIES), "min_available", "system_difficulty",
-    "live_innovations",
+    "live_innovations", *pattern_measures.DAILY,
 )
 
 
@@ -71,6 +72,7 @@ def daily(m: DiffusionModel) -> dict[str, float]:
     out["min_available"] = float(specs.avail_today.sum())
     out["system_difficulty"] = float(m.difficulty.mean())
     out["live_innovations"] = float(m.cat.n)
+    out.update(pattern_measures.daily(m))
     return out
 
 
@@ -162,5 +164,6 @@ def summary(m: DiffusionModel) -> dict[str, float]:
         **dependency_by_initial_efficacy(m, users),
         **{f"requests_{k}": float(v) for k, v in m.request_totals.items()},
         "final_system_difficulty": last["system_difficulty"],
+        **pattern_measures.summary(m),
     }
     return out

@@ -27,6 +27,18 @@ Rules:
   input reader (:mod:`sim.files`): a file in another encoding (UTF-16 as Excel writes
   "Unicode text", Windows-1252, ...) is named with its likely encoding and how to convert it.
 
+Observed first use (optional node-table columns, for calibration to a district's data):
+
+* ``adopted_day`` (or ``adopted_day_1``, ``adopted_day_2``, ...): the school day on which the
+  teacher was first seen using innovation 1 (2, ...); empty if never. Day 0 or earlier means
+  a user when the run starts. Innovation k is the k-th external innovation present on day 0
+  (``n_external_at_start`` must be at least the number of innovations marked).
+* ``initial_user``: ``true``/``false`` (also yes/no, 1/0, empty = false): a user of
+  innovation 1 when the run starts; the same as ``adopted_day <= 0``, and both may be given
+  if they agree.
+
+Specialists' values are ignored (specialists use every innovation they know of).
+
 Every problem raises :class:`NetworkFileError`, whose message names the file, the line
 (1-based, the header is line 1) and what is wrong.
 """
@@ -34,8 +46,11 @@ Every problem raises :class:`NetworkFileError`, whose message names the file, th
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+import math
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,6 +62,11 @@ from sim.network.staff import StaffNetwork
 NODE_COLUMNS = ("id", "school", "department", "role")
 EDGE_COLUMNS = ("source", "target")
 ROLES = ("teacher", "specialist")
+#: Optional node columns of observed first use (see the module docstring).
+ADOPTED = re.compile(r"^adopted_day(?:_([1-9][0-9]?))?$")
+INITIAL_USER = "initial_user"
+_TRUTH = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False,
+          "": False}
 
 
 class NetworkFileError(InputFileError):
@@ -77,26 +97,49 @@ def load_network(
     Raises:
         NetworkFileError: a file is missing, empty or malformed, or the two files disagree.
     """
-    ids, school, dept, is_spec = _read_nodes(Path(nodes_path))
+    ids, school, dept, is_spec, adopted, school_labels = _read_nodes(Path(nodes_path))
     order = np.r_[np.flatnonzero(~is_spec), np.flatnonzero(is_spec)]  # teachers first
     node_of = {ids[i]: new for new, i in enumerate(order)}
     edges = _read_edges(Path(edges_path), node_of, Path(nodes_path))
-    return StaffNetwork.from_edges(
+    net = StaffNetwork.from_edges(
         edges,
         n_teachers=int((~is_spec).sum()),
         school=school[order],
         department=np.where(is_spec, -1, dept)[order],
         labels=tuple(ids[i] for i in order),
     )
+    if adopted is not None:
+        adopted = adopted[order]
+    return dataclasses.replace(net, adopted_day=adopted, school_labels=school_labels)
 
 
-def _rows(path: Path, expected: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    """The data rows of a CSV file as (line number, {column: stripped value})."""
-    what = "node table" if expected == NODE_COLUMNS else "edge list"
+def read_table(path: str | os.PathLike, what: str, required: tuple[str, ...],
+               optional: tuple[str, ...] = ()) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a CSV table as (line number, {column: stripped value}).
+
+    ``required`` columns must be in the header; ``optional`` ones are read when present.
+    ``what`` names the file in messages ("observed-data file", ...). The file is read by
+    :func:`sim.files.read_text`; problems raise :class:`NetworkFileError` naming the file
+    and the line (the same rules as the network files: header names the columns, blank
+    lines skipped, UTF-8).
+    """
+    path = Path(path)
+    text = _text(path, what)
+    header = _header(text)
+    return _rows(path, text, tuple(required) + tuple(c for c in optional if c in header))
+
+
+def _text(path: Path, what: str) -> str:
+    """The file's text through the one input reader, its errors as NetworkFileError."""
     try:
-        text = read_text(path, what, "csv")
+        return read_text(path, what, "csv")
     except InputFileError as exc:
         raise NetworkFileError(exc.path, exc.line, exc.problem) from None
+
+
+def _rows(path: Path, text: str,
+          expected: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """The data rows of a CSV text as (line number, {column: stripped value})."""
     with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle)
         try:
@@ -143,8 +186,16 @@ def _next_nonblank(reader: Iterator[list[str]]) -> list[str] | None:
     return None
 
 
-def _read_nodes(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """Node ids, school index, department index and specialist flag, in file order."""
+def _read_nodes(
+    path: Path,
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray | None,
+           tuple[str, ...]]:
+    """The node table's columns, in file order.
+
+    Returns node ids, school index, department index, specialist flag, observed first-use
+    days (nodes x innovations, NaN = never; None without such columns) and the school
+    labels (index = school).
+    """
     ids: list[str] = []
     first_line: dict[str, int] = {}
     schools: dict[str, int] = {}
@@ -152,7 +203,12 @@ def _read_nodes(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarr
     school, dept, is_spec = [], [], []
     teachers_in: set[str] = set()
     first_spec_line: dict[str, int] = {}
-    for line, row in _rows(path, NODE_COLUMNS):
+    text = _text(path, "node table")
+    header = _header(text)
+    adopted_cols = _adoption_columns(path, header)
+    extra = tuple(adopted_cols) + ((INITIAL_USER,) if INITIAL_USER in header else ())
+    adopted: list[list[float]] = []
+    for line, row in _rows(path, text, NODE_COLUMNS + extra):
         node_id, role = row["id"], row["role"].lower()
         if not node_id:
             raise NetworkFileError(path, line, "empty node id")
@@ -176,6 +232,9 @@ def _read_nodes(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarr
             first_spec_line.setdefault(row["school"], line)
             dept.append(-1)
         is_spec.append(role == "specialist")
+        if extra:  # specialists' values are ignored (they use what they know of)
+            adopted.append(_first_use(path, line, row, adopted_cols) if role == "teacher"
+                           else [math.nan] * max(len(adopted_cols), 1))
     if not ids:
         raise NetworkFileError(path, 1, "the file has a header but no nodes")
     for name, line in first_spec_line.items():
@@ -183,13 +242,72 @@ def _read_nodes(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarr
             raise NetworkFileError(path, line, f"school {name!r} has a specialist but no "
                                    "teachers (every school needs at least one teacher)")
     return (ids, np.array(school, np.int32), np.array(dept, np.int32),
-            np.array(is_spec, bool))
+            np.array(is_spec, bool), np.array(adopted, float) if extra else None,
+            tuple(schools))
+
+
+def _header(text: str) -> list[str]:
+    """The lower-cased column names of a CSV text ([] if malformed: ``_rows`` says why)."""
+    try:
+        with io.StringIO(text, newline="") as handle:
+            row = _next_nonblank(csv.reader(handle))
+    except csv.Error:
+        return []
+    return [h.strip().lower() for h in row or []]
+
+
+def _adoption_columns(path: Path, header: list[str]) -> dict[str, int]:
+    """Observed first-use columns of the node table -> innovation index (0-based)."""
+    cols: dict[str, int] = {}
+    for name in header:
+        match = ADOPTED.match(name)
+        if match:
+            k = int(match.group(1) or 1) - 1
+            if k in cols.values():
+                raise NetworkFileError(path, 1, f"column {name!r} repeats innovation {k + 1} "
+                                       "(adopted_day is adopted_day_1)")
+            cols[name] = k
+    if cols and sorted(cols.values()) != list(range(len(cols))):
+        raise NetworkFileError(path, 1, "adopted_day columns must number innovations 1, 2, "
+                               f"... without gaps (got {', '.join(sorted(cols))})")
+    return cols
+
+
+def _first_use(path: Path, line: int, row: dict[str, str],
+               cols: dict[str, int]) -> list[float]:
+    """One node's observed first-use day per innovation (NaN = never)."""
+    days = [math.nan] * max(len(cols), 1)
+    for name, k in cols.items():
+        text = row[name]
+        if text:
+            try:
+                value = float(text)
+            except ValueError:
+                value = math.nan
+            if not math.isfinite(value) or not value.is_integer():
+                raise NetworkFileError(path, line, f"column {name}: {text!r} is not allowed; "
+                                       "expected a whole school day (0 or less: a user from "
+                                       "the start) or empty (never)")
+            days[k] = value
+    if INITIAL_USER in row:
+        flag = _TRUTH.get(row[INITIAL_USER].lower())
+        if flag is None:
+            raise NetworkFileError(path, line, f"column {INITIAL_USER}: "
+                                   f"{row[INITIAL_USER]!r} is not allowed; expected true or "
+                                   "false (yes/no, 1/0, or empty)")
+        if (flag and days[0] > 0) or (row[INITIAL_USER] and not flag and days[0] <= 0):
+            raise NetworkFileError(path, line, f"{INITIAL_USER} = {row[INITIAL_USER]!r} "
+                                   f"contradicts adopted day {days[0]:g} of innovation 1 "
+                                   "(an initial user adopted on day 0 or earlier)")
+        if flag:
+            days[0] = 0.0
+    return days
 
 
 def _read_edges(path: Path, node_of: dict[str, int], nodes_path: Path) -> np.ndarray:
     """Edges (E, 2) as node indices; repeats are left for :class:`StaffNetwork` to merge."""
     edges: list[tuple[int, int]] = []
-    for line, row in _rows(path, EDGE_COLUMNS):
+    for line, row in _rows(path, _text(path, "edge list"), EDGE_COLUMNS):
         source, target = row["source"], row["target"]
         for end in (source, target):
             if end not in node_of:

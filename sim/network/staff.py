@@ -64,6 +64,9 @@ class StaffNetwork:
         adjacency: M x M float32 0/1 symmetric matrix without self loops; None when complete.
         complete: True for the complete network (everyone tied to everyone).
         labels: original node ids when loaded from a file (index = node), else None.
+        adopted_day: float[M, k] observed first-use day of the first k day-0 innovations
+            (NaN = never; 0 or less = a user at the start), from the node table; else None.
+        school_labels: school names from the node table (index = school), else None.
     """
 
     graph: nx.Graph | None
@@ -74,6 +77,8 @@ class StaffNetwork:
     adjacency: sp.csr_array | None
     complete: bool = False
     labels: tuple[str, ...] | None = None
+    adopted_day: np.ndarray | None = None
+    school_labels: tuple[str, ...] | None = None
 
     @property
     def n_nodes(self) -> int:

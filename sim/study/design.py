@@ -179,28 +179,50 @@ def run_specs(exp: Experiment) -> list[RunSpec]:
 
     Every point's full parameter set is validated first, so an impossible combination
     (e.g. free periods >= periods per day) fails before any run, naming the point.
-    The size is checked against the hard limits before the points are made.
+    The size is checked against the hard limits before the points are made. With a
+    posterior (``[uncertainty]``), replicate r runs in world r (see :func:`worlds`).
     """
     planned_points(exp)
     pts = points(exp)
     seeds = child_seeds(exp.seed, exp.replicates)
+    world = worlds(exp)
     width = max(3, len(str(len(pts) - 1)))
     specs = []
     for i, row in enumerate(pts.to_dict("records")):
         params = {**exp.fixed, **row}
-        try:
-            resolve(exp.preset, **params)
-        except UserError as exc:
-            shown = ", ".join(f"{k}={v!r}" for k, v in row.items())
-            raise ExperimentFileError(f"{exp.path}: [sweep] design point {i} ({shown}) is "
-                                      f"not a valid model: {exc}") from None
+        for each in (dict(pairs) for pairs in {tuple(x.items()) for x in world}):
+            try:
+                resolve(exp.preset, **{**each, **params})
+            except UserError as exc:
+                shown = ", ".join(f"{k}={v!r}" for k, v in row.items())
+                in_world = f" in posterior world {each}" if each else ""
+                raise ExperimentFileError(f"{exp.path}: [sweep] design point {i} ({shown})"
+                                          f"{in_world} is not a valid model: {exc}") from None
         labels = {"point": i, **{column(k): v for k, v in row.items()}}
         for r, seed in enumerate(seeds):
             specs.append(RunSpec(
-                run_id=f"p{i:0{width}d}-r{r:03d}", params={"preset": exp.preset, **params},
+                run_id=f"p{i:0{width}d}-r{r:03d}",
+                params={"preset": exp.preset, **world[r], **params},
                 seed=seed, days=exp.days, daily_every=exp.daily_every,
-                labels={**labels, "replicate": r}))
+                labels={**labels, "replicate": r,
+                        **{f"world_{k}": v for k, v in world[r].items()}}))
     return specs
+
+
+def worlds(exp: Experiment) -> list[dict]:
+    """Parameter worlds of the replicates: empty without a posterior.
+
+    With ``[uncertainty] posterior``, ``replicates`` parameter sets are drawn from the
+    posterior by weight, seeded by the master seed's ``"worlds"`` stream; replicate r of
+    every design point runs in world r (and on seed r), so comparisons between points stay
+    paired while parameter uncertainty spreads the replicates.
+    """
+    if not exp.posterior:
+        return [{}] * exp.replicates
+    from sim.study.posterior import load_posterior
+
+    seed = int(stream(exp.seed, "worlds").integers(2**62))
+    return load_posterior(exp.posterior).sample(exp.replicates, seed=seed)
 
 
 def as_method(exp: Experiment, method: str) -> Experiment:

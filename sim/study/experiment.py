@@ -2,9 +2,8 @@
 
 An experiment file names fixed parameters (or a preset), the swept parameters (values,
 ranges or distributions), the sampler, replicates, horizon, what to keep and the master
-seed. Every mistake is reported as one :class:`ExperimentFileError` naming the file, the
-key and what is allowed; parameter types and ranges come from :data:`sim.params.PARAMS`.
-See the "Parameter sweeps" section of the README for an annotated example.
+seed. Every mistake is one :class:`ExperimentFileError` naming the file, the key and what
+is allowed (types and ranges from :data:`sim.params.PARAMS`); README "Parameter sweeps".
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from sim.params import PARAMS, PRESETS, ParamSpec
 from sim.study.bounds import over_limit
 from sim.study.dicts import SOURCE, toml_text
 from sim.study.paths import check_folder_name
+from sim.study.posterior import posterior_path
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "loguniform", "triangular", "truncnormal")
@@ -36,6 +36,7 @@ TABLES = {
     "report": ("outputs", "x", "curve_cells", "curve_measure"),
     "sensitivity": ("methods", "outputs", "morris_trajectories", "morris_levels",
                     "sobol_samples", "sobol_second_order", "bootstrap"),
+    "uncertainty": ("posterior",),
 }
 DIMENSION_KEYS = ("values", "range", "steps", "distribution", "mode", "mean", "sd")
 
@@ -64,10 +65,7 @@ class Dimension:
     distribution: str = "uniform"
     options: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def spec(self) -> ParamSpec:
-        """The parameter's metadata."""
-        return PARAMS[self.name]
+    spec = property(lambda self: PARAMS[self.name], doc="The parameter's metadata.")
 
 
 @dataclass(frozen=True)
@@ -91,6 +89,7 @@ class Experiment:
     daily_every: int
     report: dict[str, Any]
     sensitivity: dict[str, Any]
+    posterior: str | None = None
 
     def where(self, key: str) -> str:
         """``file: [key]`` prefix of error messages."""
@@ -161,9 +160,10 @@ def _check(path: Path, key: str, spec: ParamSpec, value: Any) -> Any:
         raise _err(path, key, str(exc)) from None
 
 
-def dimension(path: Path, name: str, table: Any, sampler: str, where: str = "sweep") -> Dimension:
-    """One ``[sweep.NAME]`` (or scenario files' ``[uncertainty.NAME]``) table, checked."""
-    key = f"{where}.{name}"
+def dimension(path: Path, name: str, table: Any, sampler: str, where: str = "sweep",
+              key: str = "") -> Dimension:
+    """One ``[sweep.NAME]`` table (``[uncertainty.NAME]``, a calibration prior: ``key``)."""
+    key = key or f"{where}.{name}"
     spec = _param(path, key, name)
     table = _only_keys(path, key, table, DIMENSION_KEYS)
     has_values, has_range = "values" in table, "range" in table
@@ -270,6 +270,7 @@ def parse_experiment(text: str, path: Path) -> Experiment:
     keep = _only_keys(path, "keep", data.get("keep", {}), TABLES["keep"])
     report = _only_keys(path, "report", data.get("report", {}), TABLES["report"])
     sens = _only_keys(path, "sensitivity", data.get("sensitivity", {}), TABLES["sensitivity"])
+    unc = _only_keys(path, "uncertainty", data.get("uncertainty", {}), TABLES["uncertainty"])
 
     # A file with a [sensitivity] table samples with its first method unless told otherwise
     # (so `tis-sim sweep` on it runs that design, and ranges need no grid 'steps').
@@ -333,7 +334,6 @@ def parse_experiment(text: str, path: Path) -> Experiment:
         raise _err(path, f"sweep.{both[0]}", f"parameter {both[0]!r} is both fixed and swept")
     if not dims and sampler != "grid":
         raise _err(path, "sweep", f"the {sampler} sampler needs at least one swept parameter")
-
     return Experiment(
         path=path, text=text,
         name=check_folder_name(exp.get("name", path.stem), f"{path}: [experiment] name"
@@ -342,13 +342,13 @@ def parse_experiment(text: str, path: Path) -> Experiment:
         description=str(exp.get("description", "")), preset=preset, fixed=fixed, dims=dims,
         sampler=sampler, samples=samples, levels=levels, second_order=second_order,
         replicates=_int(path, "experiment.replicates", exp.get("replicates", 1), 1,
-                        "an integer >= 1", "replicates"),
-        days=days,
+                        "an integer >= 1", "replicates"), days=days,
         seed=_int(path, "experiment.seed", exp.get("seed"), 0, "a non-negative integer "
                   "below 2**63 (the master seed; required)", high=2**63 - 1),
         daily_every=_int(path, "keep.daily_every", keep.get("daily_every", 0), 0,
                          "an integer >= 0 (keep every k-th day; 0 keeps none)"),
         report=_report(path, report, dims), sensitivity=sensitivity,
+        posterior=posterior_path(unc, fixed, lambda key, message: _err(path, key, message)),
     )
 
 

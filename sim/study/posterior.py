@@ -14,7 +14,7 @@ generation, ...), which are carried along but never used as parameters.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,6 +148,34 @@ def load_posterior(path: Path | str) -> Posterior:
         raise PosteriorError(f"posterior {str(path)!r} is not a readable Parquet file "
                              f"({type(exc).__name__})") from None
     return from_frame(frame, path)
+
+
+def posterior_path(table: Mapping[str, Any], fixed: Mapping[str, Any],
+                   error: Callable[[str, str], Exception]) -> str | None:
+    """The checked ``posterior`` of an experiment file's ``[uncertainty]`` table, or None.
+
+    A sweep then runs replicate r in world r, drawn from the posterior by weight
+    (``sim.study.design.worlds``); fixed parameters may not also be in the posterior.
+
+    Args:
+        table: the ``[uncertainty]`` table.
+        fixed: the file's fixed parameters.
+        error: makes the exception to raise from (key, message).
+    """
+    where = table.get("posterior")
+    if where is None:
+        return None
+    if not isinstance(where, str) or not where:
+        raise error("uncertainty.posterior", f"{where!r} is not allowed; expected the path "
+                                             "of a posterior.parquet or its folder")
+    try:
+        both = sorted(set(load_posterior(where).names) & set(fixed))
+    except PosteriorError as exc:
+        raise error("uncertainty.posterior", str(exc)) from None
+    if both:
+        raise error(f"fixed.{both[0]}", f"parameter {both[0]!r} is fixed and also in the "
+                                        f"posterior {where}; remove one of them")
+    return where
 
 
 def write_posterior(posterior: Posterior, path: Path | str) -> Path:

@@ -10,7 +10,7 @@ from sim.network import GENERATOR_PARAMS, district_used, ignored_with_files
 from sim.params import PRESETS, resolve
 from sim.rng import child_seeds
 from sim.study.backends import DEFAULT_WORKER_TIMEOUT
-from sim.study.design import check_outputs, design_seed, points, run_specs
+from sim.study.design import check_outputs, design_seed, points, run_specs, worlds
 from sim.study.experiment import Experiment
 from sim.study.manifest import atomic_write
 from sim.study.runner import ExecuteReport, RunSpec, execute
@@ -53,6 +53,8 @@ def experiment_fields(exp: Experiment) -> dict:
         "design_seed": design_seed(exp) if exp.sampler != "grid" else None,
         "seed_scheme": "replicate r of every design point runs on replicate_seeds[r] "
                        "(common random numbers)",
+        "posterior": exp.posterior,
+        "worlds": worlds(exp) if exp.posterior else None,
     }
 
 
