@@ -46,6 +46,11 @@ _PUBLIC = {
     "load_posterior": "sim.study.posterior",
 }
 
+#: The package's modules, imported on first attribute access (``sim.policies``).
+_SUBMODULES = ("agents", "api", "app", "calibrate", "cli", "dynamics", "errors", "files",
+               "model", "network", "palette", "params", "policies", "rng", "run", "single",
+               "study", "sweep", "whatif")
+
 __all__ = ["PARAMS", "PRESETS", "DiffusionModel", "Experiment", "ParameterError", "Results",
            "RunResult", "Specialist", "Study", "Teacher", "UserError", "__version__",
            "load_posterior", "load_results", "run_sweep", "run_whatif", "simulate"]
@@ -76,8 +81,10 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_PUBLIC[name]), name)
         globals()[name] = value
         return value
+    if name in _SUBMODULES:  # `import sim; sim.policies.make_policy(...)`, as numpy/scipy do
+        return importlib.import_module(f"sim.{name}")
     raise AttributeError(f"module 'sim' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_PUBLIC) | {"__version__"})
+    return sorted(set(globals()) | set(_PUBLIC) | set(_SUBMODULES) | {"__version__"})

@@ -324,6 +324,33 @@ def test_compare_steps_both_arms_and_shows_paired_replicates(page: PageDriver):
     page.wait_until(lambda: bool(page.rc.find(meta_ref="compare-start").widgets))
 
 
+def test_compare_started_while_playing_pauses_play_and_builds_cleanly(page: PageDriver):
+    """A build (here Compare's) while Play runs stops Play first (a trial user's crash)."""
+    page.click("Play")
+    page.wait_until(lambda: page.model.day >= 2)
+    page.rc.find(v.Tabs).widget.v_model = 1
+    page.wait_until(lambda: bool(page.rc.find(meta_ref="compare-policy").widgets))
+    page.select("compare-policy", "help_desk")
+    page.control("compare-horizon").v_model = "20"
+    page.control("compare-reps").v_model = "0"
+    page.click("Start comparing")
+    page.wait_until(lambda: bool(page.rc.find(meta_ref="compare-table").widgets), 120,
+                    lambda: f"notice {page.notice()!r}")
+    assert page.button("Step").disabled is False  # paused
+    baseline, policy = page.model, page.arms[-1]
+    page.click("Step")
+    assert baseline.day == policy.day == 1 and not page.notice()
+    assert {"compare-curves", "compare-difference"} <= set(page.figures())
+
+
+@pytest.mark.parametrize("text", ["0", "abc", "18001", "99999"])
+def test_run_to_day_refuses_days_outside_today_to_the_limit(page: PageDriver, text: str):
+    page.control("run-to").v_model = text
+    page.click("Run to day")
+    assert "is not allowed" in page.notice() and "18,000" in page.notice()
+    assert page.button("Step").disabled is False and page.model.day == 0
+
+
 def test_viz_command_rejects_a_bad_or_busy_port(capsys):
     assert main(["viz", "--port", "70000"]) == 2
     assert "--port: 70000 is not allowed" in capsys.readouterr().err

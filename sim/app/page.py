@@ -46,6 +46,7 @@ from sim.app.views import SimulationTab, Views, build_run
 from sim.app.widgets import CSS, Shortcuts, apply_theme
 from sim.dynamics.submodels import DAYS_PER_YEAR
 from sim.params import PARAMS
+from sim.study.bounds import LIMITS
 
 rv = solara.v  # Vuetify components as Solara elements (reacton.ipyvuetify)
 
@@ -192,7 +193,7 @@ def Page() -> None:  # noqa: N802 (the name Solara's server looks for)
 
     def play_loop() -> None:
         chunk, goal, mine = 1, target.value, play_token.value
-        while playing.value and session.plays == mine:
+        while playing.value and session.plays == mine and not session.closed:
             if goal is None:
                 time.sleep(interval.value / 1000)
                 if not playing.value or session.plays != mine:
@@ -231,10 +232,10 @@ def Page() -> None:  # noqa: N802 (the name Solara's server looks for)
             play_token.set(session.plays)
 
     def run_to_day() -> None:
-        text = run_to.value.strip()
-        if not text.isdigit() or int(text) <= current().model.day:
+        text, today, most = run_to.value.strip(), current().model.day, LIMITS["days"].high
+        if not text.isdigit() or not today < int(text) <= most:
             notice.set(f"Run to day: {text!r} is not allowed; expected a whole number after "
-                       f"today (day {current().model.day})")
+                       f"today (day {today}), at most {most:,} ({LIMITS['days'].what})")
             return
         notice.set(None)
         start_run_to(int(text))
@@ -267,6 +268,8 @@ def Page() -> None:  # noqa: N802 (the name Solara's server looks for)
             return
         if old is not None:
             old.claim()  # finished but not shown yet: the new job replaces its result
+        session.plays += 1  # a build (Reset, Compare) pauses Play: the run it replaces stops
+        playing.set(False)
         new = Job(work, title)
         new.on_done = on_done
         session.jobs.append(new)

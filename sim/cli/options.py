@@ -80,6 +80,14 @@ def dry_run_done(args: argparse.Namespace, work: Work) -> int:
     return 0
 
 
+def out_folder(text: str) -> Path:
+    """``--out``'s type: a folder name; empty (which would mean the current folder) refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is empty; expected a folder to write the "
+                                         "results into (it is created if missing)")
+    return Path(text)
+
+
 def checked_out(args: argparse.Namespace, out: Path, option: str = "--out") -> Path:
     """The output folder, checked (and created) before any work (looked at in a dry run)."""
     return check_out_dir(out, option if args.out is not None else "results folder",
@@ -115,7 +123,7 @@ def add_backend_options(p: argparse.ArgumentParser, *, fresh_help: str, out_help
                         "this long, at the start or mid-sweep (default: %(default)g; "
                         "finished runs are kept, so rerun once workers are back)")
     p.add_argument("--fresh", action="store_true", help=fresh_help)
-    p.add_argument("--out", type=Path, metavar="DIR", help=out_help)
+    p.add_argument("--out", type=out_folder, metavar="DIR", help=out_help)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

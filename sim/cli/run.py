@@ -13,6 +13,7 @@ from sim.cli.options import (
     check_request,
     checked_out,
     dry_run_done,
+    out_folder,
     warn_ignored,
 )
 from sim.dynamics.submodels import DAYS_PER_YEAR
@@ -118,7 +119,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="integer seed (default: %(default)s)")
     p.add_argument("--years", type=int, default=3, help="school years of 180 days (default: 3)")
     p.add_argument("--days", type=int, help="school days (overrides --years)")
-    p.add_argument("--out", type=Path, default=Path("results/run"),
+    p.add_argument("--out", type=out_folder, default=Path("results/run"),
                    help="output folder (default: %(default)s)")
     add_work_options(p)
     p.set_defaults(func=_run)

@@ -118,8 +118,14 @@ def _viz(args: argparse.Namespace) -> int:
         print(f"tis-sim viz: note: listening on {args.host}; anyone who can reach this "
               "machine can use the page")
     print("tis-sim viz: press Ctrl+C to stop")
-    cli.main(args=solara_args(args.host, args.port), prog_name="tis-sim viz",
-             standalone_mode=False)
+    import click
+
+    try:
+        cli.main(args=solara_args(args.host, args.port), prog_name="tis-sim viz",
+                 standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):  # Ctrl+C or SIGTERM while serving
+        pass
+    print("tis-sim viz: stopped")
     return 0
 
 

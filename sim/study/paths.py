@@ -149,7 +149,7 @@ def write_error(path: str | os.PathLike, exc: OSError, *,
     if code == errno.ENOTDIR:
         return OutputPathError(f"{what}: a part of the path is a file, not a folder "
                                "(ENOTDIR); choose another folder with --out")
-    if code in (errno.EISDIR, errno.EEXIST, errno.ENAMETOOLONG, errno.EINVAL):
+    if code in (errno.EISDIR, errno.EEXIST, errno.ENAMETOOLONG, errno.EINVAL, errno.ENOENT):
         return OutputPathError(f"{what}: {reason} ({name}); choose another folder with --out")
     return RunFailedError(f"{what}: {reason}{f' ({name})' if name else ''}; files written "
                       "earlier are kept")
