@@ -112,12 +112,39 @@ def daily_collector(model_reporters: Mapping[str, Any] | None = None,
     if clash:
         raise ParameterError(f"model_reporters: {clash} are built-in daily measures; give "
                              "your reporters other names")
-    built_in = {k: (lambda m, k=k: m.measures[k]) for k in measures.DAILY_MEASURES}
-    return mesa.DataCollector(
-        model_reporters={**built_in, **(model_reporters or {})},
+    return DailyCollector(
+        model_reporters=dict(model_reporters or {}),
         agent_reporters=dict(agent_reporters) if agent_reporters else None,
         agenttype_reporters=dict(agenttype_reporters) if agenttype_reporters else None,
     )
+
+
+class DailyCollector(mesa.DataCollector):
+    """Mesa's ``DataCollector`` whose built-in columns are the day's measures as floats.
+
+    The built-in measures (``measures.DAILY_MEASURES``) are registered as model reporters
+    (so ``model_vars``, ``get_model_vars_dataframe()`` and the column order are Mesa's),
+    but ``collect`` appends the model's ``measures`` dict of floats directly: no reporter
+    call and no deep copy of an immutable float per column and day. The caller's own
+    reporters are collected by Mesa's ``collect`` unchanged (deep copies included).
+    """
+
+    def __init__(self, model_reporters: dict[str, Any], **kwargs: Any) -> None:
+        built_in = {k: (lambda m, k=k: m.measures[k]) for k in measures.DAILY_MEASURES}
+        super().__init__(model_reporters={**built_in, **model_reporters}, **kwargs)
+        self._extra = model_reporters
+        self._columns = [self.model_vars[k] for k in measures.DAILY_MEASURES]
+
+    def collect(self, model: Any) -> None:
+        """Append the day's built-in measures, then collect the caller's reporters."""
+        values = model.measures
+        for column, key in zip(self._columns, measures.DAILY_MEASURES, strict=True):
+            column.append(values[key])
+        everything, self.model_reporters = self.model_reporters, self._extra
+        try:
+            super().collect(model)
+        finally:
+            self.model_reporters = everything
 
 
 class DiffusionModel(mesa.Model):
