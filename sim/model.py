@@ -136,6 +136,20 @@ class DailyCollector(mesa.DataCollector):
             self.model_reporters = everything
 
 
+def changed_params(p: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters ``p`` with ``changes`` made during a run, validated as a whole.
+
+    Raises:
+        ParameterError: a parameter that is not dynamic, or a value not allowed.
+    """
+    fixed = sorted(k for k in changes if k in PARAMS and not PARAMS[k].dynamic)
+    if fixed:
+        raise ParameterError(f"parameter(s) {fixed} cannot change during a run; only "
+                             "dynamic ones can: "
+                             + ", ".join(k for k, s in PARAMS.items() if s.dynamic))
+    return validate({**p, **changes})
+
+
 class DiffusionModel(mesa.Model):
     """Technology diffusion through school staff carried by integration specialists.
 
@@ -272,12 +286,7 @@ class DiffusionModel(mesa.Model):
 
         Only parameters marked dynamic may change; the result is validated as a whole.
         """
-        fixed = sorted(k for k in changes if k in PARAMS and not PARAMS[k].dynamic)
-        if fixed:
-            raise ParameterError(f"parameter(s) {fixed} cannot change during a run; only "
-                                 "dynamic ones can: "
-                                 + ", ".join(k for k, s in PARAMS.items() if s.dynamic))
-        self.p = validate({**self.p, **changes})
+        self.p = changed_params(self.p, changes)
         self.world.set_params(self.p, set(changes))
 
     def _update_reach(self) -> None:
