@@ -83,17 +83,24 @@ def order_by_runs(w: World, groups: np.ndarray, score: np.ndarray,
     """``order_by`` for elements of many runs: each run's ties by its own ``priority`` draw.
 
     Run r draws ``permutation(k_r)`` for its k_r elements (in their order), as it would
-    alone; groups never mix runs, so the order within each group is the run's own.
+    alone; the runs' permutations side by side are one permutation of all elements, and
+    groups never mix runs, so the order within each group is the run's own.
     """
     if w.B == 1:
         return order_by(groups, score, w.streams[0]["priority"])
-    rank = np.empty(len(score), np.int64)
     counts = np.bincount(run, minlength=w.B)
-    inverse = [np.argsort(w.streams[r]["priority"].permutation(k)) for r, k in
-               enumerate(counts) if k]
-    if inverse:
-        rank[np.argsort(run, kind="stable")] = np.concatenate(inverse)
-    return np.lexsort((rank, -score, groups))
+    gens = w.generators("priority")
+    present = np.flatnonzero(counts)
+    perms = [gens[r].permutation(int(counts[r])) for r in present.tolist()]
+    if not perms:
+        return np.zeros(0, np.int64)
+    by_run = np.argsort(run, kind="stable")
+    start = np.repeat((np.cumsum(counts) - counts)[present], counts[present])
+    perm = by_run[np.concatenate(perms) + start]
+    by_score = perm[np.argsort(-score[perm], kind="stable")]
+    g_sorted = groups[by_score]
+    small = g_sorted.astype(np.uint16) if groups.max() < 2**16 else g_sorted
+    return by_score[np.argsort(small, kind="stable")]
 
 
 def _slot_draws(w: World) -> np.ndarray:
@@ -105,8 +112,9 @@ def _slot_draws(w: World) -> np.ndarray:
     if w.B == 1:
         return w.streams[0]["slots"].random(shape)
     u = np.full((2, w.B * w.S, shape[2]), 2.0)
+    gens = w.generators("slots")
     for r in np.flatnonzero(w.cat.n > 0):
-        u[:, r * w.S:(r + 1) * w.S] = w.streams[r]["slots"].random(shape)
+        u[:, r * w.S:(r + 1) * w.S] = gens[r].random(shape)
     return u
 
 

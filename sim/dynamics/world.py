@@ -130,6 +130,7 @@ class World:
         self.p, self.seeds, self.B = p, [int(s) for s in seeds], len(seeds)
         runs = [_setup_run(p, s) for s in self.seeds]
         self.streams = [r[0] for r in runs]
+        self._generators: dict[str, list[np.random.Generator]] = {}
         self.networks = nets = [r[1] for r in runs]
         shape = {(n.n_teachers, n.n_nodes, n.n_schools) for n in nets}
         if len(shape) != 1:
@@ -222,6 +223,13 @@ class World:
         return Specialists(**out)
 
     # -- random draws, each from the run's own stream ------------------------------------
+    def generators(self, name: str) -> list[np.random.Generator]:
+        """Stream ``name`` of every run, in run order (created on first use)."""
+        gens = self._generators.get(name)
+        if gens is None:
+            gens = self._generators[name] = [s[name] for s in self.streams]
+        return gens
+
     def draw(self, name: str, run: np.ndarray, rows: int = 1) -> np.ndarray:
         """Uniforms for elements belonging to runs ``run`` (any order), ``rows`` per element.
 
@@ -230,19 +238,21 @@ class World:
         alone draws for the same elements. Runs without elements draw nothing. Shape
         (rows, len(run)), or (len(run),) for one row.
         """
-        out = np.empty((rows, len(run)))
         if self.B == 1:
-            if len(run):
-                out[:] = self.streams[0][name].random((rows, len(run)) if rows > 1
-                                                      else len(run))
-            return out[0] if rows == 1 else out
-        order = np.argsort(run, kind="stable")
+            shape = (rows, len(run)) if rows > 1 else len(run)
+            return self.streams[0][name].random(shape) if len(run) else np.empty(shape)
         counts = np.bincount(run, minlength=self.B)
-        parts = [self.streams[r][name].random((rows, k) if rows > 1 else k)
-                 for r, k in enumerate(counts) if k]
-        if parts:
-            out[:, order] = np.concatenate(parts, axis=-1)
-        return out[0] if rows == 1 else out
+        gens = self.generators(name)
+        parts = [gens[r].random((rows, k) if rows > 1 else k)
+                 for r in np.flatnonzero(counts).tolist() for k in (int(counts[r]),)]
+        if not parts:
+            return np.empty((rows, 0) if rows > 1 else 0)
+        u = np.concatenate(parts, axis=-1)
+        if (run[1:] >= run[:-1]).all():  # elements already in run order (the usual case)
+            return u
+        out = np.empty_like(u)
+        out[..., np.argsort(run, kind="stable")] = u
+        return out
 
     def draw_pairs(self, name: str, rows: slice, n: np.ndarray, width: int,
                    fill: float = 2.0) -> np.ndarray:
@@ -260,14 +270,16 @@ class World:
             out = np.full((per_run, width), fill)
             out[:, : n[0]] = u
             return out
-        block = np.full((self.B, per_run, width), fill)
-        for r in np.flatnonzero(n > 0):
-            block[r, :, : n[r]] = self.streams[r][name].random((per_run, int(n[r])))
-        if rows.stop is not None:
-            return block.reshape(self.B * self.N, width)
-        N = self.N
-        return np.concatenate([block[:, :N].reshape(-1, width),
-                               block[:, N:].reshape(-1, width)])
+        N, S, BN = self.N, self.S, self.B * self.N
+        out = np.full((BN + (self.B * S if rows.stop is None else 0), width), fill)
+        gens = self.generators(name)
+        for r in np.flatnonzero(n > 0).tolist():
+            k = int(n[r])
+            u = gens[r].random((per_run, k))
+            out[r * N:(r + 1) * N, :k] = u[:N]
+            if rows.stop is None:
+                out[BN + r * S:BN + (r + 1) * S, :k] = u[N:]
+        return out
 
     # -- derived state ---------------------------------------------------------------------
     def update_reach(self) -> None:
