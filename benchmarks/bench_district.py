@@ -4,7 +4,8 @@ Three sections, each printed with the machine's load (``os.getloadavg``), becaus
 machine may be shared; ratios are measured in one process, so load affects both sides:
 
 1. The default district (238 teachers, 540 school days): CPU seconds per run alone
-   (median of 3 seeds) and in one batch of ``BATCH`` runs (``sim.batch``), next to
+   (median of 3 seeds) and in one batch of ``BATCH`` runs (``sim.batch``; also with setup
+   and summaries, the sweep runner's cost per run), next to
    Starsim's SIR on the same network (same agents, same number of steps; median of 3).
 2. Larger districts, solo: CPU µs per teacher-day at 10,000 and 100,000 teachers (one
    school year), next to Starsim's SIR on the same network and steps.
@@ -31,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from references import time_starsim_sir
 
 from sim.batch import simulate_batch
+from sim.dynamics import schedule
+from sim.dynamics.world import World
 from sim.model import DiffusionModel
 from sim.params import resolve, scaled_to
 
@@ -58,11 +61,17 @@ def solo_cpu(params: dict, seed: int, days: int) -> tuple[float, DiffusionModel]
     return time.process_time() - t0, model
 
 
-def batch_cpu(params: dict, seeds: list[int], days: int) -> float:
-    """CPU seconds of one batch of runs (setup and summaries included: the runner's cost)."""
+def batch_cpu(params: dict, seeds: list[int], days: int) -> tuple[float, float]:
+    """CPU seconds of one batch's ``days`` steps (setup excluded, as for the solo figure),
+    and of the whole batch as the runner pays it (setup and summaries included)."""
+    world = World(resolve(**params), seeds)
+    t0 = time.process_time()
+    for _ in range(days):
+        schedule.step(world)
+    steps = time.process_time() - t0
     t0 = time.process_time()
     simulate_batch(params, seeds, days, daily_every=0)
-    return time.process_time() - t0
+    return steps, time.process_time() - t0
 
 
 def default_district() -> list[tuple[str, bool]]:
@@ -73,12 +82,13 @@ def default_district() -> list[tuple[str, bool]]:
         solo.append(seconds)
     graph, agents = model.network.graph, model.n_nodes
     solo_s = statistics.median(solo)
-    batched_s = batch_cpu({}, list(range(100, 100 + BATCH)), DAYS) / BATCH
+    steps, whole = batch_cpu({}, list(range(100, 100 + BATCH)), DAYS)
+    batched_s, whole_s = steps / BATCH, whole / BATCH
     star_s = statistics.median(time_starsim_sir(graph, DAYS, s)["seconds"] for s in (1, 2, 3))
     print(f"  tis-sim solo       {solo_s:6.3f} CPU s per run ({model.n_teachers} teachers + "
           f"{agents - model.n_teachers} specialists)")
-    print(f"  tis-sim batched    {batched_s:6.3f} CPU s per run (batches of {BATCH}, setup "
-          "and summaries included)")
+    print(f"  tis-sim batched    {batched_s:6.3f} CPU s per run (batches of {BATCH}; "
+          f"{whole_s:.3f} with setup and summaries, as the sweep runner pays it)")
     print(f"  Starsim SIR        {star_s:6.3f} CPU s per run ({agents} agents, {DAYS} steps)")
     print(f"  ratios: solo / Starsim {solo_s / star_s:.2f}, batched / Starsim "
           f"{batched_s / star_s:.2f}, batched / solo {batched_s / solo_s:.2f}, batched / "

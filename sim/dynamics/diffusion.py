@@ -30,15 +30,13 @@ from sim.dynamics.world import World
 class Heard:
     """What the awareness phase hands to the trial phase (arrays over nodes x live columns).
 
-    ``u``: the day's awareness uniforms (reused by the trial decision: given ``u < p``,
-    ``u / p`` is a fresh uniform); ``newly``: pairs that became aware today; ``p_aware``:
-    their awareness probability; ``user_neighbours``: using neighbours per pair, or None
-    when specialists started using something today (the trial phase recounts).
+    ``u_trial``: the trial decision's uniforms: the day's awareness uniforms, where a pair
+    became aware today divided by its awareness probability (given ``u < p``, ``u / p`` is
+    a fresh uniform: one draw for both events); ``user_neighbours``: using neighbours per
+    pair, or None when specialists started using something today (the trial recounts).
     """
 
-    u: np.ndarray
-    newly: np.ndarray
-    p_aware: np.ndarray
+    u_trial: np.ndarray
     user_neighbours: np.ndarray | None
 
 
@@ -123,15 +121,22 @@ def awareness(w: World) -> Heard | None:
         return None
     stage = w.staff.stage[:, :n]
     k = _user_neighbours(w, n)
-    prob = sm.awareness_prob(k, w.p["aware_ext"] / sm.DAYS_PER_YEAR, w.p["aware_peer"])
     u = w.draw_pairs("adoption", slice(None), w.cat.n, n)  # 2.0 where not live: never
-    new = (stage == UNAWARE) & (u < prob)
-    stage[new] = AWARE
-    spec_new = new[w.n_teachers:]
-    if spec_new.any():
-        stage[w.n_teachers:][spec_new] = INTEGRATED
+    # Only UNAWARE pairs can hear: the probabilities are computed on those (flat indices).
+    idx = np.flatnonzero(stage == UNAWARE)
+    prob = sm.awareness_prob(k.ravel()[idx], w.p["aware_ext"] / sm.DAYS_PER_YEAR,
+                             w.p["aware_peer"])
+    u_flat = u.ravel()
+    hit = u_flat[idx] < prob
+    new = idx[hit]
+    rows, cols = np.divmod(new, n)
+    stage[rows, cols] = AWARE
+    u_flat[new] /= prob[hit]  # the trial decision's fresh uniform (module doc)
+    spec = rows >= w.n_teachers
+    if spec.any():
+        stage[rows[spec], cols[spec]] = INTEGRATED
         k = None  # users changed: the trial phase recounts
-    return Heard(u, new, prob, k)
+    return Heard(u, k)
 
 
 def trial(w: World, heard: Heard | None) -> None:
@@ -146,9 +151,7 @@ def trial(w: World, heard: Heard | None) -> None:
     idx = np.flatnonzero((stage == AWARE) | (stage == ABANDONED))
     t, j = np.divmod(idx, n)
     x = k[:N].ravel()[idx] / w.degree_safe[t]
-    u = heard.u[:N].ravel()[idx]
-    newly = heard.newly[:N].ravel()[idx]
-    u[newly] /= heard.p_aware[:N].ravel()[idx][newly]  # given u < p, u/p is uniform
+    u = heard.u_trial[:N].ravel()[idx]
     if p["trial_rule"] == "hazard":
         r = t // w.N
         g = sm.trial_modifier(w.staff.se[t], w.cat.complexity[r, j], w.cat.advantage[r, j],
