@@ -154,8 +154,8 @@ def trial(w: World, heard: Heard | None) -> None:
     u = heard.u_trial[:N].ravel()[idx]
     if p["trial_rule"] == "hazard":
         r = t // w.N
-        g = sm.trial_modifier(w.staff.se[t], w.cat.complexity[r, j], w.cat.advantage[r, j],
-                              p["se_weight"], p["advantage_weight"])
+        g = sm.trial_modifier(w.staff.se[:N], w.cat.complexity, w.cat.advantage,
+                              p["se_weight"], p["advantage_weight"], pairs=(t, (r, j)))
         hazard = sm.trial_hazard(x, p["p_ext"], p["q_peer"], g)
         hazard[stage.ravel()[idx] == ABANDONED] *= p["retry_factor"]
         go = u < hazard
@@ -196,8 +196,10 @@ def use_and_failures(w: World) -> Uses:
     fail = u < p_fail
     alone = fail & (u < p_fail * p_self[t])
     ok = ~fail | alone
-    reliant = (stage == TRIAL) & (st.reliance[:N, None] > p["reliance_cut"])
-    r_t, r_j = np.nonzero(reliant)
+    # Reliant teachers' pairs in TRIAL, in row-major order (rows of reliant teachers only).
+    rows = np.flatnonzero(st.reliance[:N] > p["reliance_cut"])
+    r_i, r_j = np.nonzero(stage[rows] == TRIAL)
+    r_t = rows[r_i]
     asks = w.draw("requests", r_t // w.N) < p["request_rate"] * st.reliance[r_t]
     new_t = np.concatenate([t[~ok], r_t[asks]])
     new_j = np.concatenate([j[~ok], r_j[asks]])
@@ -315,15 +317,19 @@ def abandonment(w: World) -> None:
     n, N, p, st = w.n_live, w.n_teachers, w.p, w.staff
     if n == 0 or (p["abandon_rate"] == 0 and p["dependent_abandon_rate"] == 0):
         return
-    stage = st.stage[:N, :n]
-    waiting = np.zeros((N, n), bool)
-    waiting[w.tickets.teacher, w.tickets.innovation] = True
     dependent = ((st.reliance[:N] > p["reliance_cut"])
                  & (w.day - st.last_support >= p["unsupported_days"]))
+    # Pairs at risk only, in row-major order: rows of dependent or waiting teachers.
+    rows = np.flatnonzero(dependent | (np.bincount(w.tickets.teacher, minlength=N) > 0))
+    waiting = np.zeros((len(rows), n), bool)
+    waiting[np.searchsorted(rows, w.tickets.teacher), w.tickets.innovation] = True
+    stage = st.stage[rows, :n]
     active = (stage == TRIAL) | (stage == ADOPTED)
-    t, j = np.nonzero(active & (waiting | dependent[:, None]))  # pairs at risk only
-    keep = ((1.0 - p["abandon_rate"] * waiting[t, j])
+    i, j = np.nonzero(active & (waiting | dependent[rows, None]))
+    t = rows[i]
+    waiting = waiting[i, j]
+    keep = ((1.0 - p["abandon_rate"] * waiting)
             * (1.0 - p["dependent_abandon_rate"] * dependent[t]))
     quit_ = w.draw("abandon", t // w.N) < 1.0 - keep
-    stage[t[quit_], j[quit_]] = ABANDONED
+    st.stage[t[quit_], j[quit_]] = ABANDONED
     st.successes[t[quit_], j[quit_]] = 0

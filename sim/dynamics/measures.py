@@ -39,7 +39,11 @@ def stage_counts(w: World) -> np.ndarray:
     codes = w.staff.stage[: w.n_teachers, :n].view(np.uint8) + offsets
     if B == 1:
         return np.bincount(codes.ravel(), minlength=6 * n).reshape(1, n, 6)
-    codes = codes.reshape(B, -1).astype(np.int64) + (6 * n) * np.arange(B)[:, None]
+    if B * 6 * n < 2**16:  # small codes keep bincount's input small (as above)
+        codes = np.add(codes.reshape(B, -1), (6 * n * np.arange(B, dtype=np.uint16))[:, None],
+                       dtype=np.uint16)
+    else:
+        codes = codes.reshape(B, -1).astype(np.int64) + (6 * n) * np.arange(B)[:, None]
     return np.bincount(codes.ravel(), minlength=B * 6 * n).reshape(B, n, 6)
 
 
