@@ -289,9 +289,6 @@ class DiffusionModel(mesa.Model):
         self.p = changed_params(self.p, changes)
         self.world.set_params(self.p, set(changes))
 
-    def _update_reach(self) -> None:
-        self.world.update_reach()
-
     # -- outputs ---------------------------------------------------------------------------
     @property
     def first_series(self) -> list[float]:
