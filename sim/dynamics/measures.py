@@ -28,7 +28,12 @@ DAILY_MEASURES: tuple[str, ...] = (
 )
 
 
-def stage_counts(w: World) -> np.ndarray:
+def stage_counts(model: Any) -> np.ndarray:
+    """Teachers of a single model per (live innovation, stage code): shape (n, 6)."""
+    return stage_counts_runs(model.world)[0]
+
+
+def stage_counts_runs(w: World) -> np.ndarray:
     """Teachers per (run, live column, stage code): int64 (B, n, 6), n = ``w.n_live``.
 
     Columns a run has not reached yet count all its teachers as UNAWARE.
@@ -70,7 +75,7 @@ def daily(w: World) -> np.ndarray:
     out = np.empty((B, len(DAILY_MEASURES)))
     col = {name: i for i, name in enumerate(DAILY_MEASURES)}
     out[:, 0] = w.day
-    counts = stage_counts(w) / N
+    counts = stage_counts_runs(w) / N
     # Columns beyond a run's live count add +0.0 to the sum, which leaves it exact.
     mask = np.arange(live) < n[:, None]
     mean_share = np.where(mask[:, :, None], counts, 0.0).sum(axis=1) / np.maximum(n, 1)[:, None]
