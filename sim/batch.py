@@ -67,7 +67,8 @@ def simulate_batch(params: Mapping[str, Any], seeds: Sequence[int], days: int,
 def run_view(w: World, r: int, daily: np.ndarray) -> SimpleNamespace:
     """Run ``r`` of ``w`` as the single model that ``measures.summary`` reads.
 
-    ``daily`` is the run's (days + 1, measures) table of daily measures.
+    ``daily`` is the run's (days + 1, measures) table of daily measures (also read as the
+    DataCollector's columns by ``pattern_measures.summary``).
     """
     N, S, BN = w.N, w.S, w.n_teachers
     teachers = slice(r * N, (r + 1) * N)
@@ -91,4 +92,7 @@ def run_view(w: World, r: int, daily: np.ndarray) -> SimpleNamespace:
         school_of_teacher=w.school_of_teacher[teachers] - r * w.C,
         adjacency=w.networks[r].adjacency, reach=w.reach[teachers],
         request_totals={k: int(v[r]) for k, v in w.request_totals.items()},
+        pattern_tracks=w.pattern_tracks[r],
+        datacollector=SimpleNamespace(model_vars={
+            name: daily[:, i] for name, i in col.items()}),
     )

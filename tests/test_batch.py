@@ -10,6 +10,10 @@ from sweep_support import failing_spec, tiny_specs
 
 import sim.study.runner
 from sim.batch import simulate_batch
+from sim.dynamics import pattern_measures
+from sim.dynamics.submodels import DAYS_PER_YEAR, Stage
+from sim.dynamics.world import World
+from sim.params import resolve
 from sim.run import simulate
 from sim.study.batching import MAX_AUTO_BATCH, auto_batch_size, make_batches
 from sim.study.runner import execute, load_daily, load_failures, load_summaries
@@ -29,6 +33,9 @@ CELLS = {
                         "external_innovation_rate": 3.0}, (), 150),
     "fte_change": ({"preset": "small_school", "specialist_fte": 0.2},
                    ((40, {"specialist_fte": 1.0}),), 120),
+    # past a school year: every pattern measure (funnel, closed cycles, Bass fit) defined
+    "patterns_year": ({"preset": "small_school", "specialist_fte": 0.6,
+                       "external_innovation_rate": 2.0}, (), DAYS_PER_YEAR + 20),
 }
 
 
@@ -45,6 +52,27 @@ def test_each_run_of_a_batch_equals_the_run_alone(cell):
                                                  and math.isnan(got.summary[key]))
             assert same, key
         pd.testing.assert_frame_equal(got.daily, alone.daily, check_exact=True)
+    if cell == "patterns_year":  # the cell exercises what it is there for
+        defined = [k for k in pattern_measures.SUMMARY if not math.isnan(batch[0].summary[k])]
+        assert defined == list(pattern_measures.SUMMARY)
+
+
+def test_observed_first_use_starts_every_run_of_a_batch(tmp_path):
+    nodes = tmp_path / "nodes.csv"
+    nodes.write_text("id,school,department,role,adopted_day\n"
+                     "a,N,m,teacher,0\nb,N,m,teacher,45\nc,N,x,teacher,\n"
+                     "d,N,x,teacher,-3\ns,N,,specialist,\n")
+    edges = tmp_path / "edges.csv"
+    edges.write_text("source,target\na,b\nb,c\nc,d\nd,s\n")
+    params = {"network_file": str(edges), "nodes_file": str(nodes), "n_external_at_start": 1,
+              "initial_user_share": 0.0}
+    w = World(resolve(None, **params), [1, 2, 3])
+    first = w.staff.stage[: w.n_teachers, 0].reshape(w.B, w.N)
+    assert (first[:, [0, 3]] == Stage.TRIAL).all()
+    for seed, got in zip([1, 2, 3], simulate_batch(params, [1, 2, 3], 30, daily_every=1),
+                         strict=True):
+        pd.testing.assert_frame_equal(got.daily, simulate(params, seed, 30, daily_every=1).daily,
+                                      check_exact=True)
 
 
 def test_runs_of_a_batch_do_not_depend_on_their_companions():
