@@ -36,7 +36,7 @@ test-oldest:
 		--ignore=tests/test_wheel.py
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_model.py && $(PY) benchmarks/bench_sweep.py
+	$(PY) benchmarks/bench_model.py && $(PY) benchmarks/bench_sweep.py && $(PY) benchmarks/bench_district.py
 
 viz: $(STAMP)
 	$(VENV)/bin/tis-sim viz

@@ -1,10 +1,12 @@
 """Reference timings that the project benchmark prints its own timings against.
 
-Two references, both meant to run in the same process as the project's model timings so
+Three references, all meant to run in the same process as the project's model timings so
 that ratios are meaningful:
 
 * :func:`time_mesa_virus` -- Mesa's own ``virus_on_network`` example (shipped inside the
   ``mesa`` package), i.e. what "plain Mesa" costs per agent-step.
+* :func:`time_starsim_sir` -- Starsim's SIR model on the same network (CPU seconds), the
+  field's vectorised agent-based framework.
 * :func:`time_numpy_threshold` -- a bare numpy/scipy vectorised linear-threshold step on a
   sparse random graph of the same size, i.e. a lower bound for this kind of model.
 
@@ -190,6 +192,36 @@ def time_numpy_threshold(
         active |= rng.random(n_agents) < noise
     seconds = time.perf_counter() - t0
     return _result("numpy/scipy linear threshold", n_agents, steps, seconds, setup)
+
+
+def time_starsim_sir(graph: nx.Graph, steps: int = 540, seed: int = 1) -> dict:
+    """CPU time of Starsim's SIR model on a static network (``starsim`` 3.x, dev extra).
+
+    The agents are the graph's nodes (one per node: pass the district's own advice network
+    for "the same agents"), the disease is ``ss.SIR()`` at its defaults on
+    ``ss.StaticNet(graph=graph)``, and the simulation takes ``steps`` steps of one day
+    (``start=0, stop=steps, dt=1``). Only ``sim.run()`` is timed, in CPU seconds of this
+    process (``time.process_time``), never ``sim.init()``.
+
+    Returns:
+        Dict as the other references, ``seconds`` being CPU seconds.
+    """
+    import os
+
+    os.environ.setdefault("STARSIM_INSTALL_FONTS", "0")  # no font-cache rebuild on import
+    import starsim as ss
+
+    t0 = time.process_time()
+    sim = ss.Sim(n_agents=graph.number_of_nodes(), diseases=ss.SIR(),
+                 networks=ss.StaticNet(graph=graph), start=0, stop=steps, dt=1,
+                 verbose=0, rand_seed=seed)
+    sim.init()
+    setup = time.process_time() - t0
+    t0 = time.process_time()
+    sim.run()
+    seconds = time.process_time() - t0
+    return _result("starsim SIR (static network)", graph.number_of_nodes(), steps, seconds,
+                   setup)
 
 
 def _print(result: dict) -> None:

@@ -12,22 +12,11 @@ import pandas as pd
 from mesa.discrete_space import Network
 
 from sim.agents import Specialist, Teacher
-from sim.dynamics import diffusion, measures
-from sim.dynamics.specialist_day import specialist_day
-from sim.dynamics.state import (
-    Catalogue,
-    Tickets,
-    free_periods,
-    init_specialists,
-    init_staff,
-    introduce,
-    reach_share,
-    specialist_fte,
-)
-from sim.dynamics.submodels import DAYS_PER_YEAR, Stage
-from sim.network import build_network
+from sim.dynamics import measures, schedule
+from sim.dynamics.state import Catalogue
+from sim.dynamics.submodels import DAYS_PER_YEAR
+from sim.dynamics.world import World
 from sim.params import PARAMS, ParameterError, resolve, validate
-from sim.rng import Streams
 
 
 def coerce_seed(seed: Any, name: str = "seed") -> int:
@@ -112,12 +101,53 @@ def daily_collector(model_reporters: Mapping[str, Any] | None = None,
     if clash:
         raise ParameterError(f"model_reporters: {clash} are built-in daily measures; give "
                              "your reporters other names")
-    built_in = {k: (lambda m, k=k: m.measures[k]) for k in measures.DAILY_MEASURES}
-    return mesa.DataCollector(
-        model_reporters={**built_in, **(model_reporters or {})},
+    return DailyCollector(
+        model_reporters=dict(model_reporters or {}),
         agent_reporters=dict(agent_reporters) if agent_reporters else None,
         agenttype_reporters=dict(agenttype_reporters) if agenttype_reporters else None,
     )
+
+
+class DailyCollector(mesa.DataCollector):
+    """Mesa's ``DataCollector`` whose built-in columns are the day's measures as floats.
+
+    The built-in measures (``measures.DAILY_MEASURES``) are registered as model reporters
+    (so ``model_vars``, ``get_model_vars_dataframe()`` and the column order are Mesa's),
+    but ``collect`` appends the model's ``measures`` dict of floats directly: no reporter
+    call and no deep copy of an immutable float per column and day. The caller's own
+    reporters are collected by Mesa's ``collect`` unchanged (deep copies included).
+    """
+
+    def __init__(self, model_reporters: dict[str, Any], **kwargs: Any) -> None:
+        built_in = {k: (lambda m, k=k: m.measures[k]) for k in measures.DAILY_MEASURES}
+        super().__init__(model_reporters={**built_in, **model_reporters}, **kwargs)
+        self._extra = model_reporters
+        self._columns = [self.model_vars[k] for k in measures.DAILY_MEASURES]
+
+    def collect(self, model: Any) -> None:
+        """Append the day's built-in measures, then collect the caller's reporters."""
+        values = model.measures
+        for column, key in zip(self._columns, measures.DAILY_MEASURES, strict=True):
+            column.append(values[key])
+        everything, self.model_reporters = self.model_reporters, self._extra
+        try:
+            super().collect(model)
+        finally:
+            self.model_reporters = everything
+
+
+def changed_params(p: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters ``p`` with ``changes`` made during a run, validated as a whole.
+
+    Raises:
+        ParameterError: a parameter that is not dynamic, or a value not allowed.
+    """
+    fixed = sorted(k for k in changes if k in PARAMS and not PARAMS[k].dynamic)
+    if fixed:
+        raise ParameterError(f"parameter(s) {fixed} cannot change during a run; only "
+                             "dynamic ones can: "
+                             + ", ".join(k for k, s in PARAMS.items() if s.dynamic))
+    return validate({**p, **changes})
 
 
 class DiffusionModel(mesa.Model):
@@ -157,72 +187,59 @@ class DiffusionModel(mesa.Model):
         self.days = horizon(days)
         self.preset = preset or "default"
         self.p = resolve(preset, **params)
-        self.rs = Streams(seed)
         self.datacollector = daily_collector(model_reporters, agent_reporters,
                                              agenttype_reporters)
         self._build()
-        self._collect()
+        self._collect(measures.daily(self.world))
         self.running = self.day < self.days
 
     # -- setup -----------------------------------------------------------------------------
     def _build(self) -> None:
-        p = self.p
-        self.network = net = build_network(p, self.rs["network"])
-        self.adjacency = net.adjacency
-        self.n_nodes, self.n_teachers, self.n_schools = net.n_nodes, net.n_teachers, net.n_schools
-        self.degree = np.asarray(net.degree)
-        self.degree_safe = np.maximum(self.degree, 1).astype(np.float32)
-        self.school_of_teacher = net.school[: net.n_teachers].astype(np.int64)
-        self.school_sizes = np.bincount(self.school_of_teacher, minlength=self.n_schools)
-        self.day_minutes = p["periods_per_day"] * p["period_minutes"]
-        self.staff = init_staff(p, net, self.rs)
-        self.specs = init_specialists(p, net, self.staff, self.rs)
-        self._update_reach()
-        self.tickets = Tickets()
-        self.cat = Catalogue.empty(p["max_innovations"])
-        self.difficulty = np.full(self.n_schools, p["system_difficulty"])
-        self.peak_share = np.zeros(p["max_innovations"])
-        self.day, self.user_days, self.today = 0, 0, {}
-        self.ticket_totals = {"created": 0, "specialist": 0, "helpdesk": 0, "peer": 0, "self": 0}
-        self.request_totals = {"created": 0, "served": 0, "lapsed": 0}
-        self._day0_innovations()
+        """The run's state: a ``World`` of one run.
+
+        Network, staff, specialists and day-0 innovations (external ones, then one per
+        specialist as lead user).
+        """
+        self.world = w = World(self.p, [self.seed])
+        self.rs = w.streams[0]
+        self.network = w.networks[0]
+        self.measures: dict[str, float] = {}
         self._make_agents()
 
-    def _day0_innovations(self) -> None:
-        """External innovations at start, then one per specialist (lead users).
+    # The single run's state, read from its World (arrays are the World's own).
+    staff = property(lambda self: self.world.staff)
+    specs = property(lambda self: self.world.specs)
+    tickets = property(lambda self: self.world.tickets)
+    adjacency = property(lambda self: self.world.adjacency)
+    degree = property(lambda self: self.world.degree)
+    degree_safe = property(lambda self: self.world.degree_safe)
+    school_of_teacher = property(lambda self: self.world.school_of_teacher)
+    school_sizes = property(lambda self: self.world.school_sizes)
+    difficulty = property(lambda self: self.world.difficulty)
+    reach = property(lambda self: self.world.reach)
+    reachable = property(lambda self: self.world.reachable)
+    day_minutes = property(lambda self: self.world.day_minutes)
+    n_teachers = property(lambda self: self.world.N)
+    n_nodes = property(lambda self: self.world.n_nodes)
+    n_schools = property(lambda self: self.world.C)
+    peak_share = property(lambda self: self.world.peak_share[0])
+    user_days = property(lambda self: float(self.world.user_days[0]))
+    pattern_tracks = property(lambda self: self.world.pattern_tracks[0])
 
-        When specialists outnumber the free catalogue places, several specialists bring the
-        same idea (co-originators), so every specialist still starts as a first user.
-        """
-        p, g = self.p, self.rs["innovation_traits"]
-        for _ in range(p["n_external_at_start"]):
-            introduce(self.cat, self.staff, self.specs, np.zeros(0, np.int64), 0, p, g)
-        n_specs, room = len(self.specs.node), p["max_innovations"] - self.cat.n
-        groups = [np.arange(i, n_specs, room) for i in range(min(room, n_specs))]
-        for origins in groups:
-            introduce(self.cat, self.staff, self.specs, origins, 0, p, g)
-        u = self.rs["initial_state"].random((2, self.n_teachers, self.cat.n))
-        stage = self.staff.stage[: self.n_teachers, : self.cat.n]
-        stage[u[0] < p["initial_aware_share"]] = Stage.AWARE
-        stage[u[1] < p["initial_user_share"]] = Stage.TRIAL
-        self._observed_initial_users(stage)
+    @property
+    def day(self) -> int:
+        """School days simulated so far (0 before the first step)."""
+        return self.world.day
 
-    def _observed_initial_users(self, stage: np.ndarray) -> None:
-        """Teachers the node table marks as users at the start (adopted day <= 0).
+    @property
+    def cat(self) -> Catalogue:
+        """The catalogue of innovations (``n`` live; arrays are views of the run's own)."""
+        return self.world.cat.run(0)
 
-        They use the matching external day-0 innovation (innovation k = column k - 1).
-        """
-        observed = self.network.adopted_day
-        if observed is None:
-            return
-        k = observed.shape[1]
-        if k > self.p["n_external_at_start"]:
-            raise ParameterError(
-                f"nodes_file {self.p['nodes_file']!r} marks first use of {k} innovation(s), "
-                f"but n_external_at_start = {self.p['n_external_at_start']}; observed "
-                f"innovations are external ones present on day 0: set n_external_at_start "
-                f">= {k}")
-        stage[:, :k][observed[: self.n_teachers] <= 0] = Stage.TRIAL
+    @property
+    def request_totals(self) -> dict[str, int]:
+        """Help requests created, served and lapsed so far."""
+        return {k: int(v[0]) for k, v in self.world.request_totals.items()}
 
     def _make_agents(self) -> None:
         net = self.network
@@ -237,41 +254,17 @@ class DiffusionModel(mesa.Model):
 
     # -- the day ---------------------------------------------------------------------------
     def step(self) -> None:
-        """One school day: synchronous phases over all teachers and specialists at once.
+        """One school day: the ODD schedule (``sim.dynamics.schedule.step``), then collect.
 
-        1. Lead-user innovation: specialists invent with a probability that grows with
-           yesterday's exploration minutes; external innovations arrive.
-        2. Awareness: from outside, from using neighbours (observability); specialists use
-           what they hear of at once.
-        3. Trial decision: hazard rule ``1 - exp(-(p + q x) g)`` or threshold rule.
-        4. Use and failures: failures solved alone or turned into tickets; waiting tickets
-           retried alone; drop-in questions from reliant teachers in TRIAL; routing to the
-           help desk or the specialist; help requests for sessions (and lapsed ones).
-        5. Specialist's day: help desk, tickets up to the cap (fixes, lessons), training
-           days, coaching and co-teaching sessions in matching periods (caseload cycles
-           first, then everyone with something to learn by the priority policy), waiting
-           tickets, planned work (duties, IT liaison, exploration, training preparation),
-           unused minutes.
-        6. Consolidation: TRIAL -> ADOPTED -> INTEGRATED; INTEGRATED peers answer tickets.
-        7. Self-efficacy: mastery, failures and waiting, vicarious experience.
-        8. Abandonment: waiting tickets, or dependency without support.
-        9. Collect the day's measures.
+        Invention -> awareness -> trial (what was heard) -> use and failures -> the
+        specialist's day -> consolidation and self-efficacy (today's uses) ->
+        abandonment -> the day's measures (Mesa's ``DataCollector``).
         """
-        self.day += 1
-        self.today = {}  # scratch shared by the phases of this day only
-        diffusion.invent(self)
-        diffusion.awareness(self)
-        diffusion.trial(self)
-        diffusion.use_and_failures(self)
-        specialist_day(self)
-        diffusion.consolidation(self)
-        diffusion.self_efficacy(self)
-        diffusion.abandonment(self)
-        self._collect()
+        self._collect(schedule.step(self.world))
         self.running = self.day < self.days  # Mesa's run_model() stops at the horizon
 
-    def _collect(self) -> None:
-        self.measures = measures.daily(self)
+    def _collect(self, row: np.ndarray) -> None:
+        self.measures = dict(zip(measures.DAILY_MEASURES, row[0].tolist(), strict=True))
         self.datacollector.collect(self)
 
     def run(self, days: int) -> None:
@@ -293,27 +286,8 @@ class DiffusionModel(mesa.Model):
 
         Only parameters marked dynamic may change; the result is validated as a whole.
         """
-        fixed = sorted(k for k in changes if k in PARAMS and not PARAMS[k].dynamic)
-        if fixed:
-            raise ParameterError(f"parameter(s) {fixed} cannot change during a run; only "
-                                 "dynamic ones can: "
-                                 + ", ".join(k for k, s in PARAMS.items() if s.dynamic))
-        self.p = validate({**self.p, **changes})
-        if "champion_share" in changes:  # nested: champions stay champions as the share grows
-            self.staff.champion = self.staff.champion_u < self.p["champion_share"]
-        if {"specialist_fte", "part_time_below"} & set(changes):
-            self.specs.fte = specialist_fte(self.p, self.school_sizes[self.specs.school])
-            # The same period order as at setup: periods free before stay free (nesting).
-            self.specs.free = free_periods(self.specs.fte, self.specs.rank)
-            self._update_reach()
-
-    def _update_reach(self) -> None:
-        """One-to-one reach of every teacher.
-
-        ``reach``: share of days with a common free period; ``reachable``: some day has one.
-        """
-        self.reach = reach_share(self.staff, self.specs)
-        self.reachable = self.reach > 0.0
+        self.p = changed_params(self.p, changes)
+        self.world.set_params(self.p, set(changes))
 
     # -- outputs ---------------------------------------------------------------------------
     @property

@@ -48,9 +48,12 @@ def simulate(
         while pending and pending[0][0] <= day:
             model.set_params(**pending.pop(0)[1])
         model.step()
-    daily = None
-    if daily_every:
-        table = model.daily_table()
-        keep = (table["day"] % daily_every == 0) | (table["day"] == table["day"].iloc[-1])
-        daily = table[keep].reset_index(drop=True)
-    return RunResult(summary=model.summary(), daily=daily)
+    return RunResult(summary=model.summary(), daily=thin(model.daily_table(), daily_every))
+
+
+def thin(table: pd.DataFrame, daily_every: int) -> pd.DataFrame | None:
+    """Every ``daily_every``-th day of a daily table and its last day; None for 0."""
+    if not daily_every:
+        return None
+    keep = (table["day"] % daily_every == 0) | (table["day"] == table["day"].iloc[-1])
+    return table[keep].reset_index(drop=True)

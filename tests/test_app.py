@@ -120,7 +120,7 @@ def test_impossible_combination_is_explained_in_words_under_both_fields(page: Pa
 def test_number_field_and_the_page_cap_name_the_value_and_what_is_allowed(page: PageDriver):
     page.type_text("param-n_schools", "many")
     assert page.message("error-n_schools") == (
-        "'many' is not allowed; expected a whole number from 1 to 5,000 schools")
+        "'many' is not allowed; expected a whole number from 1 to 25,000 schools")
     page.type_text("param-n_schools", "5000")
     page.set_slider("school_size_max", 120)
     teachers = sum(school_sizes(resolve(n_schools=5000, school_size_max=120)))

@@ -183,7 +183,7 @@ def test_page_steps_plays_refuses_bad_input_and_stays_local(page):
 
 def test_parameter_order_is_the_same_around_every_message(page):
     before = _order(page)
-    assert before.index("District") < before.index("Schools (a whole number from 1 to 5,000 "
+    assert before.index("District") < before.index("Schools (a whole number from 1 to 25,000 "
                                                    "schools)") < before.index("Specialist")
     slider = page.get_by_role("slider", name="Largest school")
     slider.focus()

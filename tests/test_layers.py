@@ -20,7 +20,7 @@ LAYERS = (
     ("sim.params",),
     ("sim.network",),
     ("sim.dynamics",),
-    ("sim.agents", "sim.model", "sim.run"),
+    ("sim.agents", "sim.model", "sim.run", "sim.batch"),
     ("sim.policies", "sim.palette"),
     ("sim.study",),
     ("sim.single", "sim.sweep", "sim.whatif", "sim.calibrate"),

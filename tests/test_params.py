@@ -29,7 +29,7 @@ def test_unknown_parameter_names_the_valid_ones():
 @pytest.mark.parametrize(("name", "value", "allowed"), [
     ("specialist_fte", 1.5, "from 0.1 to 1.0"),
     ("specialist_fte", 0.0, "from 0.1 to 1.0"),
-    ("n_schools", 0, "from 1 to 5000"),
+    ("n_schools", 0, "from 1 to 25000"),
     ("p_ext", math.nan, "from 0.0 to 1.0"),
 ])
 def test_out_of_range_value_names_parameter_value_and_range(name, value, allowed):

@@ -107,7 +107,7 @@ def warn_ignored(args: argparse.Namespace, given: Mapping[str, Any], origin: str
 
 
 def add_backend_options(p: argparse.ArgumentParser, *, fresh_help: str, out_help: str) -> None:
-    """--backend, --scheduler, --workers, --worker-timeout, --fresh, --out and --quiet."""
+    """The options of where and how runs execute, and of the output folder."""
     p.add_argument("--backend", choices=BACKENDS, default=None,
                    help="where runs execute: local = process pool over all cores (default),"
                         " serial = this process, dask = a Dask cluster (see --scheduler)")
@@ -122,6 +122,10 @@ def add_backend_options(p: argparse.ArgumentParser, *, fresh_help: str, out_help
                    help="Dask: stop with an error when no worker has been connected for "
                         "this long, at the start or mid-sweep (default: %(default)g; "
                         "finished runs are kept, so rerun once workers are back)")
+    p.add_argument("--batch-size", type=at_least(1), metavar="N", default=None,
+                   help="replicates of a cell run together as one array program per task "
+                        "(each run's results are identical to the run alone; default: "
+                        "chosen from the runs, workers and district size; 1 = each alone)")
     p.add_argument("--fresh", action="store_true", help=fresh_help)
     p.add_argument("--out", type=out_folder, metavar="DIR", help=out_help)
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -78,7 +78,7 @@ def _sweep(args: argparse.Namespace) -> int:
     report = run_experiment(exp, out, backend=backend, scheduler=args.scheduler,
                             workers=args.workers, fresh=args.fresh,
                             progress=not args.quiet, worker_timeout=args.worker_timeout,
-                            specs=specs)
+                            specs=specs, batch_size=args.batch_size)
     print_report(report)
     if not args.no_report:
         print_warnings(write_report(out, args.format)[1])

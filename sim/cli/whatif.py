@@ -64,7 +64,7 @@ def _whatif(args: argparse.Namespace) -> int:
     report, analysis, paths = run_study(
         study, out, backend=backend, scheduler=args.scheduler, workers=args.workers,
         fresh=args.fresh, progress=not args.quiet, worker_timeout=args.worker_timeout,
-        figure_format=args.format)
+        figure_format=args.format, batch_size=args.batch_size)
     from sim.cli.sweep import print_report  # the same run summary as `sweep`
 
     print_report(report)

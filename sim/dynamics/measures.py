@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.sparse import csgraph
@@ -12,7 +13,7 @@ from sim.dynamics.state import ACTIVITIES
 from sim.dynamics.submodels import DAYS_PER_MONTH, STAGE_ORDER, Stage
 
 if TYPE_CHECKING:
-    from sim.model import DiffusionModel
+    from sim.dynamics.world import World
 
 STAGE_COLUMNS = tuple(f"share_{s.name.lower()}" for s in STAGE_ORDER)
 TICKET_CHANNELS = ("specialist", "helpdesk", "peer", "self")
@@ -27,53 +28,112 @@ DAILY_MEASURES: tuple[str, ...] = (
 )
 
 
-def stage_counts(m: DiffusionModel) -> np.ndarray:
-    """Teachers per (live innovation, stage code): shape (n, 6)."""
-    n = m.cat.n
+def stage_counts(model: Any) -> np.ndarray:
+    """Teachers of a single model per (live innovation, stage code): shape (n, 6)."""
+    return stage_counts_runs(model.world)[0]
+
+
+def stage_counts_runs(w: World) -> np.ndarray:
+    """Teachers per (run, live column, stage code): int64 (B, n, 6), n = ``w.n_live``.
+
+    Columns a run has not reached yet count all its teachers as UNAWARE.
+    """
+    n, B = w.n_live, w.B
     # uint8 codes (at most 6 x 32 = 192) keep bincount's input small: 5x faster than int64.
     offsets = (6 * np.arange(n)).astype(np.uint8)
-    codes = m.staff.stage[: m.n_teachers, :n].view(np.uint8) + offsets
-    return np.bincount(codes.ravel(), minlength=6 * n).reshape(n, 6)
+    codes = w.staff.stage[: w.n_teachers, :n].view(np.uint8) + offsets
+    if B == 1:
+        return np.bincount(codes.ravel(), minlength=6 * n).reshape(1, n, 6)
+    if B * 6 * n < 2**16:  # small codes keep bincount's input small (as above)
+        codes = np.add(codes.reshape(B, -1), (6 * n * np.arange(B, dtype=np.uint16))[:, None],
+                       dtype=np.uint16)
+    else:
+        codes = codes.reshape(B, -1).astype(np.int64) + (6 * n) * np.arange(B)[:, None]
+    return np.bincount(codes.ravel(), minlength=B * 6 * n).reshape(B, n, 6)
 
 
-def daily(m: DiffusionModel) -> dict[str, float]:
-    """The day's measures (teachers only; specialists are not staff shares)."""
-    N, st, specs, tk = m.n_teachers, m.staff, m.specs, m.tickets
-    counts = stage_counts(m) / N
-    out: dict[str, float] = {"day": float(m.day)}
-    mean_share = counts.mean(axis=0) if m.cat.n else np.eye(6)[Stage.UNAWARE]
-    for col, s in zip(STAGE_COLUMNS, STAGE_ORDER, strict=True):
-        out[col] = float(mean_share[s])
-    using = counts[:, Stage.TRIAL:].sum(axis=1)
-    m.user_days += float(using.sum()) * N
-    m.peak_share[: m.cat.n] = np.maximum(m.peak_share[: m.cat.n], using)
-    users = (st.stage[:N, : m.cat.n] >= Stage.TRIAL).any(axis=1)
-    se = st.se[:N]
-    out.update(
-        users_share=float(using.mean()) if m.cat.n else 0.0,
-        any_user_share=float(users.mean()),
-        first_users_share=float(using[0]) if m.cat.n else 0.0,
-        se_mean=float(se.mean()), se_sd=float(se.std()),
-        skill_mean=float(st.skill[:N].mean()), reliance_mean=float(st.reliance[:N].mean()),
-        dependent_share=float((st.reliance[:N][users] > m.p["reliance_cut"]).mean())
-        if users.any() else 0.0,
-    )
-    prev = m.ticket_totals
-    now = {"created": tk.created, **tk.solved}
-    out["tickets_created"] = float(now["created"] - prev["created"])
-    for c in TICKET_CHANNELS:
-        out[f"solved_{c}"] = float(now[c] - prev[c])
-    m.ticket_totals = now
-    out["backlog"] = float(tk.backlog)
-    out["requests_open"] = float((st.request_day >= 0).sum())
-    day_total = specs.ledger_today.sum(axis=0)
-    for a, minutes in zip(ACTIVITIES, day_total, strict=True):
-        out[f"min_{a}"] = float(minutes)
-    out["min_available"] = float(specs.avail_today.sum())
-    out["system_difficulty"] = float(m.difficulty.mean())
-    out["live_innovations"] = float(m.cat.n)
-    out.update(pattern_measures.daily(m))
+def _per_run_mean(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Mean of each run's first n[r] values of ``x`` (B, width): float64[B], 0 where n is 0.
+
+    Runs are grouped by n so that each mean is numpy's own of that run's values alone.
+    """
+    out = np.zeros(len(n))
+    for k in np.unique(n[n > 0]):
+        rows = np.flatnonzero(n == k)
+        out[rows] = x[rows, :k].mean(axis=1)
     return out
+
+
+def daily(w: World) -> np.ndarray:
+    """The day's measures of every run: float64 (B, len(DAILY_MEASURES)).
+
+    Teachers only (specialists are not staff shares); a run's row is what it would
+    measure alone. Keeps the running totals of ``w`` (user-days, peak shares, tickets).
+    """
+    B, N, st, specs, tk = w.B, w.N, w.staff, w.specs, w.tickets
+    n, live = w.cat.n, w.n_live
+    out = np.empty((B, len(DAILY_MEASURES)))
+    col = {name: i for i, name in enumerate(DAILY_MEASURES)}
+    out[:, 0] = w.day
+    counts = stage_counts_runs(w) / N
+    # Columns beyond a run's live count add +0.0 to the sum, which leaves it exact.
+    mask = np.arange(live) < n[:, None]
+    mean_share = np.where(mask[:, :, None], counts, 0.0).sum(axis=1) / np.maximum(n, 1)[:, None]
+    mean_share[n == 0] = np.eye(6)[Stage.UNAWARE]
+    for name, s in zip(STAGE_COLUMNS, STAGE_ORDER, strict=True):
+        out[:, col[name]] = mean_share[:, s]
+    using = np.where(mask, counts[:, :, Stage.TRIAL:].sum(axis=2), 0.0)
+    w.user_days += np.array([float(using[r, : n[r]].sum()) * N for r in range(B)]) \
+        if B > 1 else float(using[0].sum()) * N
+    w.peak_share[:, :live] = np.maximum(w.peak_share[:, :live], using)
+    users = (st.stage[: w.n_teachers, :live] >= Stage.TRIAL).any(axis=1)
+    dependent = users & (st.reliance[: w.n_teachers] > w.p["reliance_cut"])
+    n_users = users.reshape(B, N).sum(axis=1)
+    out[:, col["users_share"]] = _per_run_mean(using, n)
+    out[:, col["any_user_share"]] = users.reshape(B, N).mean(axis=1)
+    out[:, col["first_users_share"]] = np.where(n > 0, using[:, 0] if live else 0.0, 0.0)
+    se = st.se[: w.n_teachers].reshape(B, N)
+    out[:, col["se_mean"]], out[:, col["se_sd"]] = se.mean(axis=1), se.std(axis=1)
+    out[:, col["skill_mean"]] = st.skill[: w.n_teachers].reshape(B, N).mean(axis=1)
+    out[:, col["reliance_mean"]] = st.reliance[: w.n_teachers].reshape(B, N).mean(axis=1)
+    out[:, col["dependent_share"]] = np.divide(
+        dependent.reshape(B, N).sum(axis=1), n_users, out=np.zeros(B), where=n_users > 0)
+    now = {"created": tk.created_runs, **tk.solved_runs}
+    prev = w.ticket_totals
+    out[:, col["tickets_created"]] = now["created"] - prev["created"]
+    for c in TICKET_CHANNELS:
+        out[:, col[f"solved_{c}"]] = now[c] - prev[c]
+    w.ticket_totals = {k: v.copy() for k, v in now.items()}
+    out[:, col["backlog"]] = tk.backlog_runs()
+    out[:, col["requests_open"]] = (st.request_day >= 0).reshape(B, N).sum(axis=1)
+    S = w.S
+    ledger = specs.ledger_today.reshape(B, S, len(ACTIVITIES)).sum(axis=1)
+    for i, a in enumerate(ACTIVITIES):
+        out[:, col[f"min_{a}"]] = ledger[:, i]
+    out[:, col["min_available"]] = specs.avail_today.reshape(B, S).sum(axis=1)
+    out[:, col["system_difficulty"]] = w.difficulty.reshape(B, w.C).mean(axis=1)
+    out[:, col["live_innovations"]] = n
+    for r in range(B):  # per run, from its rows (pattern_measures reads one run's arrays)
+        view = pattern_view(w, r)
+        for name, value in pattern_measures.daily(view).items():
+            out[r, col[name]] = value
+        w.pattern_tracks[r] = view.pattern_tracks
+    return out
+
+
+def pattern_view(w: World, r: int) -> SimpleNamespace:
+    """Run ``r`` of ``w`` as the single model that ``pattern_measures.daily`` reads.
+
+    The arrays are views of run ``r``'s rows (teachers ``r * N ..``, specialists
+    ``r * S ..``); ``pattern_tracks`` is the run's memory (None before day 0).
+    """
+    N, S, st = w.N, w.S, w.staff
+    t = slice(r * N, (r + 1) * N)
+    return SimpleNamespace(
+        n_teachers=N, day=w.day, cat=w.cat.run(r), pattern_tracks=w.pattern_tracks[r],
+        staff=SimpleNamespace(stage=st.stage[t], se=st.se[t], in_caseload=st.in_caseload[t],
+                              cycle_start=st.cycle_start[t], last_session=st.last_session[t]),
+        specs=SimpleNamespace(fte=w.specs.fte[r * S:(r + 1) * S]))
 
 
 def first_day(series: np.ndarray, level: float) -> float:
@@ -82,7 +142,7 @@ def first_day(series: np.ndarray, level: float) -> float:
     return float(hit[0]) if len(hit) else float("nan")
 
 
-def reach(m: DiffusionModel) -> dict[str, float]:
+def reach(m: Any) -> dict[str, float]:
     """How far innovations spread: staff and school shares, distance from their origin."""
     N, n = m.n_teachers, m.cat.n
     if n == 0:
@@ -110,7 +170,7 @@ def reach(m: DiffusionModel) -> dict[str, float]:
     }
 
 
-def dependency_by_initial_efficacy(m: DiffusionModel, users: np.ndarray) -> dict[str, float]:
+def dependency_by_initial_efficacy(m: Any, users: np.ndarray) -> dict[str, float]:
     """Dependent share of today's users by initial self-efficacy quartile.
 
     Users who started in the bottom and in the top quartile of initial self-efficacy
@@ -127,7 +187,7 @@ def dependency_by_initial_efficacy(m: DiffusionModel, users: np.ndarray) -> dict
     return out
 
 
-def summary(m: DiffusionModel) -> dict[str, float]:
+def summary(m: Any) -> dict[str, float]:
     """Per-run measures (ODD section 4) as a flat dict of floats."""
     N, st, tk, specs = m.n_teachers, m.staff, m.tickets, m.specs
     last = m.measures

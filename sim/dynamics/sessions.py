@@ -11,16 +11,12 @@ never by their row in the node table.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sim.dynamics import submodels as sm
 from sim.dynamics.state import A
 from sim.dynamics.submodels import ABANDONED, ADOPTED, AWARE, TRIAL, UNAWARE
-
-if TYPE_CHECKING:
-    from sim.model import DiffusionModel
+from sim.dynamics.world import World
 
 #: Focus kinds of a session, best first: an innovation in TRIAL (supported use), one to
 #: try (AWARE or ABANDONED), one the specialist uses that the teacher has not heard of,
@@ -36,33 +32,33 @@ _KIND_OF_STAGE_KNOWN = _KIND_OF_STAGE.copy()
 _KIND_OF_STAGE_KNOWN[UNAWARE] = 0
 
 
-def focus_kind(m: DiffusionModel, t: np.ndarray) -> np.ndarray:
+def focus_kind(w: World, t: np.ndarray) -> np.ndarray:
     """Focus kind per (teacher in ``t``, live innovation): int8 (len(t), n).
 
     Teachers ``t`` must have a specialist (an unheard-of innovation counts only if their
     specialist uses it).
     """
-    st, n = m.staff, m.cat.n
+    st, n = w.staff, w.n_live
     stage = st.stage[t, :n]
     kind = _KIND_OF_STAGE[stage]
-    spec_uses = st.stage[m.specs.node, :n] >= TRIAL
+    spec_uses = st.stage[w.specs.node, :n] >= TRIAL
     kind[(stage == UNAWARE) & ~spec_uses[st.spec_of[t]]] = 0
     return kind
 
 
-def best_focus(m: DiffusionModel) -> np.ndarray:
+def best_focus(w: World) -> np.ndarray:
     """Each teacher's best focus kind over the live innovations: int8[N] (0 if none).
 
-    Equal to ``focus_kind(m, t).max(axis=1)`` over all teachers (0 without a
+    Equal to ``focus_kind(w, t).max(axis=1)`` over all teachers (0 without a
     specialist); an unheard-of innovation the specialist uses is only looked for where
     nothing better exists (most teachers have something better).
     """
-    st, n, N = m.staff, m.cat.n, m.n_teachers
+    st, n, N = w.staff, w.n_live, w.n_teachers
     stage = st.stage[:N, :n]
     best = _KIND_OF_STAGE_KNOWN[stage].max(axis=1)
     low = np.flatnonzero((best < FOCUS_NEW) & (st.spec_of >= 0))
     if len(low):
-        spec_uses = st.stage[m.specs.node, :n] >= TRIAL
+        spec_uses = st.stage[w.specs.node, :n] >= TRIAL
         new = ((stage[low] == UNAWARE) & spec_uses[st.spec_of[low]]).any(axis=1)
         best[low[new]] = FOCUS_NEW
     best[st.spec_of < 0] = 0
@@ -82,7 +78,47 @@ def order_by(groups: np.ndarray, score: np.ndarray, g: np.random.Generator) -> n
     return by_score[np.argsort(small, kind="stable")]
 
 
-def priority(m: DiffusionModel, t: np.ndarray, best: np.ndarray) -> np.ndarray:
+def order_by_runs(w: World, groups: np.ndarray, score: np.ndarray,
+                  run: np.ndarray) -> np.ndarray:
+    """``order_by`` for elements of many runs: each run's ties by its own ``priority`` draw.
+
+    Run r draws ``permutation(k_r)`` for its k_r elements (in their order), as it would
+    alone; the runs' permutations side by side are one permutation of all elements, and
+    groups never mix runs, so the order within each group is the run's own.
+    """
+    if w.B == 1:
+        return order_by(groups, score, w.streams[0]["priority"])
+    counts = np.bincount(run, minlength=w.B)
+    gens = w.generators("priority")
+    present = np.flatnonzero(counts)
+    perms = [gens[r].permutation(int(counts[r])) for r in present.tolist()]
+    if not perms:
+        return np.zeros(0, np.int64)
+    by_run = np.argsort(run, kind="stable")
+    start = np.repeat((np.cumsum(counts) - counts)[present], counts[present])
+    perm = by_run[np.concatenate(perms) + start]
+    by_score = perm[np.argsort(-score[perm], kind="stable")]
+    g_sorted = groups[by_score]
+    small = g_sorted.astype(np.uint16) if groups.max() < 2**16 else g_sorted
+    return by_score[np.argsort(small, kind="stable")]
+
+
+def _slot_draws(w: World) -> np.ndarray:
+    """Uniforms (2, specialists, periods) of the ``slots`` stream.
+
+    Runs without a live innovation draw nothing (they have no candidates).
+    """
+    shape = (2, w.S, w.p["periods_per_day"])
+    if w.B == 1:
+        return w.streams[0]["slots"].random(shape)
+    u = np.full((2, w.B * w.S, shape[2]), 2.0)
+    gens = w.generators("slots")
+    for r in np.flatnonzero(w.cat.n > 0):
+        u[:, r * w.S:(r + 1) * w.S] = gens[r].random(shape)
+    return u
+
+
+def priority(w: World, t: np.ndarray, best: np.ndarray) -> np.ndarray:
     """Priority score of teachers ``t`` under the priority policy (higher first).
 
     ``best`` is each teacher's best focus kind. ``requests``: open help requests first,
@@ -91,50 +127,50 @@ def priority(m: DiffusionModel, t: np.ndarray, best: np.ndarray) -> np.ndarray:
     advice ties first. ``round_robin``: longest since the last session first. ``random``:
     all equal (the seeded tie-break decides).
     """
-    policy, st = m.p["priority_policy"], m.staff
+    policy, st = w.p["priority_policy"], w.staff
     if policy == "requests":
         asked = st.request_day[t] >= 0
-        age = (m.day - st.request_day[t]) / (m.p["request_patience"] + 1.0)
+        age = (w.day - st.request_day[t]) / (w.p["request_patience"] + 1.0)
         need = 2.0 * ~st.reached[t] + ((best == FOCUS_TRY) | (best == FOCUS_NEW))
         return np.where(asked, 4.0 + age, need)
     if policy == "lowest_efficacy":
         return -st.se[t]
     if policy == "most_connected":
-        return m.degree[t].astype(float)
+        return w.degree[t].astype(float)
     if policy == "round_robin":
         return -st.last_session[t].astype(float)
     return np.zeros(len(t))
 
 
-def fill_caseloads(m: DiffusionModel, best: np.ndarray) -> None:
+def fill_caseloads(w: World, best: np.ndarray) -> None:
     """Drop overlong cycles, then fill each caseload with the highest-priority teachers.
 
     Only teachers with an innovation not yet ADOPTED enter a cycle. A cycle that takes
     more than twice its planned length (``sessions_per_cycle`` x ``session_spacing``) is
     dropped, so an unreachable teacher does not block a caseload place for ever.
     """
-    st, p, n_specs = m.staff, m.p, len(m.specs.node)
+    st, p, n_specs = w.staff, w.p, len(w.specs.node)
     limit = 2 * p["sessions_per_cycle"] * p["session_spacing"]
-    stale = st.in_caseload & (m.day - st.cycle_start > limit)
+    stale = st.in_caseload & (w.day - st.cycle_start > limit)
     st.in_caseload[stale] = False
     count = np.bincount(st.spec_of[st.in_caseload], minlength=n_specs)
     need = p["caseload"] - count
-    if not (need > 0).any() or m.cat.n == 0:
+    if not (need > 0).any() or w.n_live == 0:
         return
     open_ = (st.spec_of >= 0) & ~st.in_caseload & (best >= FOCUS_NEW)
     pool = np.flatnonzero(open_ & (need[np.maximum(st.spec_of, 0)] > 0))
     if len(pool) == 0:
         return
-    order = order_by(st.spec_of[pool], priority(m, pool, best[pool]), m.rs["priority"])
+    order = order_by_runs(w, st.spec_of[pool], priority(w, pool, best[pool]), pool // w.N)
     owner = st.spec_of[pool][order]
     rank = np.arange(len(order)) - np.searchsorted(owner, owner, side="left")
     pick = pool[order[rank < need[owner]]]
     st.in_caseload[pick] = True
     st.cycle_sessions[pick] = 0
-    st.cycle_start[pick] = m.day
+    st.cycle_start[pick] = w.day
 
 
-def sessions(m: DiffusionModel, left: np.ndarray) -> None:
+def sessions(w: World, left: np.ndarray) -> None:
     """One-period sessions in the specialist's remaining free periods.
 
     Coaching needs a period where both are free; co-teaching a period where the specialist
@@ -144,31 +180,31 @@ def sessions(m: DiffusionModel, left: np.ndarray) -> None:
     due a session, then everyone else with something to learn by the priority policy; a
     teacher is seen at most once every ``session_spacing`` days.
     """
-    st, specs, p = m.staff, m.specs, m.p
+    st, specs, p = w.staff, w.specs, w.p
     n_specs = len(specs.node)
-    if m.cat.n == 0:
+    if w.n_live == 0:
         return
-    best = best_focus(m)
-    fill_caseloads(m, best)
-    periods, minutes = p["periods_per_day"], p["period_minutes"]
+    best = best_focus(w)
+    fill_caseloads(w, best)
+    minutes = p["period_minutes"]
     free = specs.free_today
     # A session takes a period, or what is left of the last one if that is at least
     # SESSION_MIN_SHARE of it (a few minutes of liaison do not cancel a session).
     whole = np.floor(left / minutes + (1.0 - sm.SESSION_MIN_SHARE) + 1e-9)
     n_slots = np.minimum(free.sum(axis=1), whole).astype(np.int64)
-    u = m.rs["slots"].random((2, n_specs, periods))
+    u = _slot_draws(w)
     order = np.where(free, u[0], 2.0)
     slot = np.argsort(np.argsort(order, axis=1), axis=1) < n_slots[:, None]
     cote_first = u[1] < p["coteach_share"]
-    rested = m.day - st.last_session >= p["session_spacing"]
+    rested = w.day - st.last_session >= p["session_spacing"]
     due = st.in_caseload & rested
     other = ~st.in_caseload & rested & (best > 0)
     spec = np.maximum(st.spec_of, 0)
     cand = np.flatnonzero((due | other) & (st.spec_of >= 0) & (n_slots[spec] > 0))
     if len(cand) == 0:
         return
-    score = np.where(due[cand], np.inf, priority(m, cand, best[cand]))
-    cand = cand[order_by(st.spec_of[cand], score, m.rs["priority"])]
+    score = np.where(due[cand], np.inf, priority(w, cand, best[cand]))
+    cand = cand[order_by_runs(w, st.spec_of[cand], score, cand // w.N)]
     chosen, is_cote = assign_slots(st.spec_of[cand], st.teaches[cand], slot, cote_first)
     if len(chosen) == 0:
         return
@@ -182,7 +218,7 @@ def sessions(m: DiffusionModel, left: np.ndarray) -> None:
     trim = np.divide(np.minimum(total, left), total, out=np.ones_like(left), where=total > 0)
     for name, value in booked.items():
         specs.ledger_today[:, A[name]] = value * trim
-    session_effects(m, t)
+    session_effects(w, t)
 
 
 #: Candidates per specialist and period of the day examined first (exact: see below).
@@ -265,7 +301,7 @@ def _greedy(owner: np.ndarray, teaches: np.ndarray, slot: np.ndarray, cote_first
             np.repeat(pass_, n)], missed
 
 
-def session_effects(m: DiffusionModel, t: np.ndarray) -> None:
+def session_effects(w: World, t: np.ndarray) -> None:
     """Effects of a session on teachers ``t`` (each at most once a day).
 
     The session works on the teacher's innovation of the best focus kind, the newest
@@ -273,12 +309,12 @@ def session_effects(m: DiffusionModel, t: np.ndarray) -> None:
     point), a supported successful use in TRIAL; persuasion raises self-efficacy and skill
     (``submodels.session_gain``); reliance moves by support style (``STYLE_EFFECTS``).
     """
-    st, p, n = m.staff, m.p, m.cat.n
-    kind = focus_kind(m, t)
+    st, p, n = w.staff, w.p, w.n_live
+    kind = focus_kind(w, t)
     j = np.argmax(kind.astype(np.int64) * (n + 1) + np.arange(n), axis=1)
     has = kind.max(axis=1) > 0
     asked = st.request_day[t] >= 0
-    _book_session(m, t)
+    _book_session(w, t)
     reliance_step, success_prob = sm.style_effects(p["support_style"], p)
     if reliance_step > 0:  # do_for: doing it for those who asked breeds reliance
         r = st.reliance[t[asked]]
@@ -286,14 +322,15 @@ def session_effects(m: DiffusionModel, t: np.ndarray) -> None:
     else:
         st.reliance[t] *= 1.0 + reliance_step
     t, j = t[has], j[has]
-    u = m.rs["session"].random(len(t))
+    u = w.draw("session", t // w.N)
     ok = u < success_prob
     s0 = st.stage[t, j]
     new = s0.copy()
     new[s0 == UNAWARE] = AWARE
     # A first try in a session is still the teacher's decision: it succeeds with the TAM
     # modifier's logistic, g / 2 (self-efficacy, complexity, advantage).
-    g = sm.trial_modifier(st.se[t], m.cat.complexity[j], m.cat.advantage[j],
+    r = t // w.N
+    g = sm.trial_modifier(st.se[t], w.cat.complexity[r, j], w.cat.advantage[r, j],
                           p["se_weight"], p["advantage_weight"])
     start = (u < success_prob * 0.5 * g) & ((s0 == AWARE) | (s0 == ABANDONED))
     new[start] = TRIAL
@@ -307,17 +344,17 @@ def session_effects(m: DiffusionModel, t: np.ndarray) -> None:
     st.skill[t] = np.minimum(1.0, st.skill[t] + gain * weight)
 
 
-def _book_session(m: DiffusionModel, t: np.ndarray) -> None:
+def _book_session(w: World, t: np.ndarray) -> None:
     """Bookkeeping of a session: history, served help requests, caseload cycles."""
-    st, day = m.staff, m.day
+    st, day = w.staff, w.day
     st.last_session[t] = day
     st.last_support[t] = day
     st.reached[t] = True
     asked = t[st.request_day[t] >= 0]
     st.request_day[asked] = -1
-    m.request_totals["served"] += len(asked)
+    w.request_totals["served"] += np.bincount(asked // w.N, minlength=w.B)
     cycle = t[st.in_caseload[t]]
     st.cycle_sessions[cycle] += 1
-    done = cycle[st.cycle_sessions[cycle] >= m.p["sessions_per_cycle"]]
+    done = cycle[st.cycle_sessions[cycle] >= w.p["sessions_per_cycle"]]
     st.in_caseload[done] = False
     st.cycle_sessions[done] = 0

@@ -11,17 +11,13 @@ the time ledger; a specialist's minutes are never spent twice.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sim.dynamics import submodels as sm
 from sim.dynamics.sessions import sessions
 from sim.dynamics.state import OWED, A, periods_on_day
 from sim.dynamics.submodels import AWARE, TRIAL, UNAWARE
-
-if TYPE_CHECKING:
-    from sim.model import DiffusionModel
+from sim.dynamics.world import World
 
 
 def fifo_served(owner: np.ndarray, day: np.ndarray, key: np.ndarray,
@@ -35,88 +31,88 @@ def fifo_served(owner: np.ndarray, day: np.ndarray, key: np.ndarray,
     return served
 
 
-def specialist_day(m: DiffusionModel) -> None:
+def specialist_day(w: World) -> None:
     """Run phase 5 for every specialist and the help desks."""
-    specs, p = m.specs, m.p
+    specs, p = w.specs, w.p
     specs.ledger_today[:] = 0.0
-    _help_desk(m)
-    if len(specs.node) == 0:
+    _help_desk(w)
+    if w.S == 0:
         return
     # Today's specialist periods: the lowest ranks of each specialist's period order.
-    k = periods_on_day(specs.fte, p["periods_per_day"], m.day)
+    k = periods_on_day(specs.fte, p["periods_per_day"], w.day)
     specs.free_today = specs.rank < k[:, None]
     specs.avail_today = avail = k * p["period_minutes"]
-    _troubleshoot(m, np.minimum(p["troubleshoot_cap"] * avail, _left(m)))
+    _troubleshoot(w, np.minimum(p["troubleshoot_cap"] * avail, _left(w)))
     every = p["training_every_days"]
     prep = p["training_prep"] * p["period_minutes"] / every if every else 0.0
     specs.owed += np.outer(avail, [p["duty_share"], p["liaison_share"], p["explore_share"],
                                    0.0]) + np.array([0.0, 0.0, 0.0, prep])
-    if every and m.day % every == every - 1:
-        _training(m)
+    if every and w.day % every == every - 1:
+        _training(w)
     # Up to one period of planned work may wait; sessions take whole periods of the rest,
     # and the minutes left go to waiting tickets, then to planned work.
     must = np.maximum(specs.owed.sum(axis=1) - p["period_minutes"], 0.0)
-    sessions(m, np.maximum(_left(m) - must, 0.0))
-    _troubleshoot(m, np.maximum(_left(m) - must, 0.0))
-    _do_owed(m)
-    specs.ledger_today[:, A["unused"]] = _left(m)
+    sessions(w, np.maximum(_left(w) - must, 0.0))
+    _troubleshoot(w, np.maximum(_left(w) - must, 0.0))
+    _do_owed(w)
+    specs.ledger_today[:, A["unused"]] = _left(w)
     specs.ledger_total += specs.ledger_today
     per_school = np.bincount(specs.school, specs.ledger_today[:, A["liaison"]],
-                             minlength=m.n_schools)
-    m.difficulty = sm.liaison_difficulty(m.difficulty, per_school, p["liaison_effect"],
-                                         p["difficulty_floor"], m.day_minutes)
+                             minlength=w.n_schools)
+    w.difficulty = sm.liaison_difficulty(w.difficulty, per_school, p["liaison_effect"],
+                                         p["difficulty_floor"], w.day_minutes)
 
 
-def _left(m: DiffusionModel) -> np.ndarray:
+def _left(w: World) -> np.ndarray:
     """Minutes each specialist has not yet spent today (never below 0)."""
-    return np.maximum(m.specs.avail_today - m.specs.ledger_today.sum(axis=1), 0.0)
+    return np.maximum(w.specs.avail_today - w.specs.ledger_today.sum(axis=1), 0.0)
 
 
-def _do_owed(m: DiffusionModel) -> None:
+def _do_owed(w: World) -> None:
     """Specialists do their owed planned work as far as today's minutes last."""
-    specs = m.specs
+    specs = w.specs
     owed = specs.owed.sum(axis=1)
-    share = np.where(owed > 0, np.minimum(1.0, _left(m) / np.maximum(owed, 1e-12)), 0.0)
+    share = np.where(owed > 0, np.minimum(1.0, _left(w) / np.maximum(owed, 1e-12)), 0.0)
     done = specs.owed * share[:, None]
     specs.owed -= done
     for i, name in enumerate(OWED):
         specs.ledger_today[:, A[name]] += done[:, i]
 
 
-def _help_desk(m: DiffusionModel) -> None:
+def _help_desk(w: World) -> None:
     """The help desk solves its queue first-come first-served within its daily capacity."""
-    tk, specs = m.tickets, m.specs
-    per_day = m.p["helpdesk_capacity"] * m.school_sizes / 100.0
+    tk, specs = w.tickets, w.specs
+    per_day = w.p["helpdesk_capacity"] * w.school_sizes / 100.0
     specs.desk_credit = np.minimum(specs.desk_credit + per_day, per_day + 1.0)
     if not tk.desk.any():
         return
-    school = np.where(tk.desk, m.school_of_teacher[tk.teacher], m.n_schools)
+    school = np.where(tk.desk, w.school_of_teacher[tk.teacher], w.n_schools)
     capacity = np.append(np.floor(specs.desk_credit), 0)
     served = fifo_served(school, tk.day, tk.key, capacity) & tk.desk
-    specs.desk_credit -= np.bincount(school[served], minlength=m.n_schools + 1)[:-1]
-    m.staff.last_support[tk.teacher[served]] = m.day
+    specs.desk_credit -= np.bincount(school[served], minlength=w.n_schools + 1)[:-1]
+    w.staff.last_support[tk.teacher[served]] = w.day
     tk.close(served, "helpdesk")
 
 
-def _troubleshoot(m: DiffusionModel, budget: np.ndarray) -> None:
+def _troubleshoot(w: World, budget: np.ndarray) -> None:
     """Specialists handle their oldest tickets within ``budget`` minutes each.
 
     A fix may become a lesson (or, under ``do_for``, raise reliance).
     """
-    tk, p, st, specs = m.tickets, m.p, m.staff, m.specs
+    tk, p, st, specs = w.tickets, w.p, w.staff, w.specs
     n_specs = len(specs.node)
     if tk.backlog == 0:
         return
-    owner = np.where(tk.desk, -1, m.staff.spec_of[tk.teacher])
+    owner = np.where(tk.desk, -1, w.staff.spec_of[tk.teacher])
     owner = np.where(owner < 0, n_specs, owner)  # desk or no specialist: not this queue
     capacity = np.append(np.floor(budget / p["minutes_per_ticket"] + 1e-9), 0)
     served = fifo_served(owner, tk.day, tk.key, capacity)
     handled = np.bincount(owner[served], minlength=n_specs + 1)[:-1]
     specs.ledger_today[:, A["troubleshooting"]] += handled * p["minutes_per_ticket"]
-    u = m.rs["fix"].random((2, len(owner)))
+    u = w.draw("fix", tk.run_of(tk.teacher), rows=2)
     solved = served & (u[0] < p["first_contact_resolution"])
     teachers = tk.teacher[solved]
-    st.last_support[tk.teacher[served]] = m.day
+    st.last_support[tk.teacher[served]] = w.day
     if p["support_style"] == "do_for":  # fixed for them: reliance grows
         step = sm.DO_FOR_FIX_SHARE * p["do_for_reliance"]
         st.reliance[teachers] += step * (1.0 - st.reliance[teachers])
@@ -127,26 +123,26 @@ def _troubleshoot(m: DiffusionModel, budget: np.ndarray) -> None:
     tk.close(solved, "specialist")
 
 
-def _focus(m: DiffusionModel) -> np.ndarray:
+def _focus(w: World) -> np.ndarray:
     """Each specialist's focus: the newest live innovation it uses (-1 if none)."""
-    uses = m.staff.stage[m.specs.node, : m.cat.n] >= TRIAL
+    uses = w.staff.stage[w.specs.node, : w.n_live] >= TRIAL
     newest = uses.shape[1] - 1 - np.argmax(uses[:, ::-1], axis=1) if uses.shape[1] else None
     return np.where(uses.any(axis=1), newest, -1) if newest is not None else \
-        np.full(len(m.specs.node), -1)
+        np.full(len(w.specs.node), -1)
 
 
-def _training(m: DiffusionModel) -> None:
+def _training(w: World) -> None:
     """A one-period whole-staff training on training days (preparation is owed work).
 
     Each of the specialist's teachers attends with probability ``training_attendance``
     (an independent draw per teacher), hears of the specialist's newest innovation and
     gains half a session's persuasion.
     """
-    st, specs, p = m.staff, m.specs, m.p
-    focus = _focus(m)
-    holds = (_left(m) >= p["period_minutes"]) & (focus >= 0)
+    st, specs, p = w.staff, w.specs, w.p
+    focus = _focus(w)
+    holds = (_left(w) >= p["period_minutes"]) & (focus >= 0)
     specs.ledger_today[:, A["training"]] += np.where(holds, p["period_minutes"], 0.0)
-    u = m.rs["training"].random(m.n_teachers)
+    u = w.draw("training", np.arange(w.n_teachers) // w.N)
     spec = st.spec_of
     attend = (spec >= 0) & holds[spec] & (u < p["training_attendance"])
     t = np.flatnonzero(attend)

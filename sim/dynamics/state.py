@@ -98,17 +98,36 @@ class Specialists:
 
 @dataclass
 class Tickets:
-    """Open tickets, one row each, plus conservation counters."""
+    """Open tickets, one row each, plus conservation counters per run.
+
+    Teacher rows ``r * per_run .. (r + 1) * per_run - 1`` belong to run r (``World``); a
+    single model is one run. ``created`` and ``solved`` are totals over the runs,
+    ``created_runs`` and ``solved_runs`` the counts of each run (int64[B]).
+    """
 
     teacher: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     innovation: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     day: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     key: np.ndarray = field(default_factory=lambda: np.zeros(0))  # FIFO tie-break
     desk: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    created: int = 0
-    solved: dict[str, int] = field(
-        default_factory=lambda: {"specialist": 0, "helpdesk": 0, "peer": 0, "self": 0}
-    )
+    runs: int = 1
+    per_run: int = 2**62
+    created_runs: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    solved_runs: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def for_runs(cls, runs: int, per_run: int) -> Tickets:
+        """No tickets yet, for ``runs`` runs of ``per_run`` teachers each."""
+        return cls(runs=runs, per_run=per_run, created_runs=np.zeros(runs, np.int64),
+                   solved_runs={c: np.zeros(runs, np.int64) for c in CHANNELS})
+
+    def __post_init__(self) -> None:
+        for c in CHANNELS:
+            self.solved_runs.setdefault(c, np.zeros(self.runs, np.int64))
+
+    def run_of(self, teacher: np.ndarray) -> np.ndarray:
+        """Run index of tickets (or teachers) by teacher row."""
+        return teacher // self.per_run
 
     def add(self, teacher: np.ndarray, innovation: np.ndarray, day: int,
             key: np.ndarray, desk: np.ndarray) -> None:
@@ -118,19 +137,38 @@ class Tickets:
         self.day = np.concatenate([self.day, np.full(len(teacher), day)])
         self.key = np.concatenate([self.key, key])
         self.desk = np.concatenate([self.desk, desk])
-        self.created += len(teacher)
+        self.created_runs += np.bincount(self.run_of(teacher), minlength=self.runs)
 
     def close(self, solved: np.ndarray, channel: str) -> None:
         """Remove the tickets where ``solved`` is True, crediting ``channel``."""
-        self.solved[channel] += int(solved.sum())
+        self.solved_runs[channel] += np.bincount(self.run_of(self.teacher[solved]),
+                                                 minlength=self.runs)
         keep = ~solved
         for name in ("teacher", "innovation", "day", "key", "desk"):
             setattr(self, name, getattr(self, name)[keep])
 
     @property
+    def created(self) -> int:
+        """Tickets created (all runs)."""
+        return int(self.created_runs.sum())
+
+    @property
+    def solved(self) -> dict[str, int]:
+        """Tickets solved by channel (all runs)."""
+        return {c: int(v.sum()) for c, v in self.solved_runs.items()}
+
+    @property
     def backlog(self) -> int:
-        """Tickets still open."""
+        """Tickets still open (all runs)."""
         return len(self.teacher)
+
+    def backlog_runs(self) -> np.ndarray:
+        """Tickets still open in each run: int64[B]."""
+        return np.bincount(self.run_of(self.teacher), minlength=self.runs)
+
+
+#: Channels that solve tickets.
+CHANNELS = ("specialist", "helpdesk", "peer", "self")
 
 
 def beta_draw(g: np.random.Generator, mean: float, sd: float,

@@ -8,6 +8,7 @@ them draws random numbers: the model passes uniforms from its named streams.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 
@@ -77,18 +78,22 @@ def awareness_prob(n_user_neighbours: np.ndarray, ext_daily: float, peer: float)
 
 def trial_modifier(
     se: np.ndarray, complexity: np.ndarray, advantage: np.ndarray,
-    se_weight: float, advantage_weight: float,
+    se_weight: float, advantage_weight: float, pairs: tuple[Any, Any] | None = None,
 ) -> np.ndarray:
     """TAM-like modifier g of the trial hazard (g = 1 when both weights are 0).
 
     ``g = 2 * logistic(se_weight * (se - complexity) + advantage_weight * (advantage - 0.5))``
     grows with self-efficacy minus complexity and with relative advantage; it lies in (0, 2).
-    Broadcasts ``se`` (teachers, 1) against ``complexity``/``advantage`` (innovations,).
+    Without ``pairs``, broadcasts ``se`` (teachers, 1) against ``complexity``/``advantage``
+    (innovations,); with ``pairs`` (indices into ``se``, indices into the innovation
+    arrays) the result is per pair, from one exp() per teacher and per innovation.
     """
     # exp(-z) factorises into a teacher part and an innovation part: an outer product of
     # two small exp() calls instead of one exp() per (teacher, innovation) pair.
     teacher = np.exp(-se_weight * se)
     innovation = np.exp(se_weight * complexity - advantage_weight * (advantage - 0.5))
+    if pairs is not None:
+        teacher, innovation = teacher[pairs[0]], innovation[pairs[1]]
     return 2.0 / (1.0 + teacher * innovation)
 
 

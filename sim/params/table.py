@@ -26,7 +26,7 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
 
 SPEC_ROWS: list[tuple] = [
     # --- district and staff network -------------------------------------------------------
-    ("n_schools", 5, 1, 5000, (), "schools", "Schools",
+    ("n_schools", 5, 1, 25000, (), "schools", "Schools",
      "Number of schools in the district.", "district", False),
     ("school_size_min", 15, 8, 120, (), "teachers", "Smallest school",
      "Teachers in the smallest school; sizes are spread evenly up to the largest.",

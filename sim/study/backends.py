@@ -28,7 +28,11 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from sim.errors import RunFailedError, UserError, require_extra
-from sim.study.runspec import Outcome, RunSpec, failed, run_spec
+from sim.study.batching import make_batches
+from sim.study.runspec import Outcome, RunSpec, failed, run_batch
+
+#: A unit of work: runs of one cell, run as one batch (``sim.study.batching``).
+Job = tuple[RunSpec, ...]
 
 BACKENDS = ("local", "serial", "dask")
 #: Runs kept in flight per worker: enough to hide the hand-over latency, few enough that
@@ -68,8 +72,12 @@ def default_workers() -> int:
 def run_all(specs: Sequence[RunSpec], backend: str = "local", scheduler: str | None = None,
             workers: int | None = None, *,
             worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
-            on_status: StatusCallback | None = None) -> Iterator[Outcome]:
+            on_status: StatusCallback | None = None,
+            batch_size: int | None = None) -> Iterator[Outcome]:
     """Yield one Outcome per spec from the chosen backend.
+
+    Replicates of a cell are sent out as batches (``sim.study.batching``): one task runs
+    them as one array program, and each outcome is identical to the run alone.
 
     Args:
         specs: runs to do (seeds already drawn).
@@ -82,6 +90,8 @@ def run_all(specs: Sequence[RunSpec], backend: str = "local", scheduler: str | N
             or later) after which :class:`WorkersLostError` is raised.
         on_status: called with ``{"workers": n}`` when the number of workers changes
             (progress bars show it).
+        batch_size: runs per task; None chooses it per cell (``auto_batch_size``), 1
+            sends every run alone.
 
     Raises:
         BackendError: an option that cannot work (checked before any run).
@@ -95,19 +105,22 @@ def run_all(specs: Sequence[RunSpec], backend: str = "local", scheduler: str | N
     if scheduler and backend != "dask":
         raise BackendError(f"--scheduler {scheduler!r} needs --backend dask "
                            f"(got --backend {backend})")
+    if batch_size is not None and batch_size < 1:
+        raise BackendError(f"--batch-size: {batch_size} is not allowed; expected at least 1")
     if not worker_timeout > 0:
         raise BackendError(f"--worker-timeout: {worker_timeout!r} is not allowed; expected "
                            "a number of seconds above 0")
     report = on_status or (lambda status: None)
     if backend == "serial":
         report({"workers": 1})
-        return (run_spec(s) for s in specs)
+        return (o for job in make_batches(specs, batch_size, 1) for o in run_batch(job))
     if backend == "local":
         n = workers or default_workers()
         report({"workers": n})
-        return _local(specs, n)
+        return _local(make_batches(specs, batch_size, n), n)
     require_extra("dask", "--backend dask", "distributed")
-    return _dask(specs, scheduler or "local", workers, worker_timeout, report)
+    jobs = make_batches(specs, batch_size, workers or default_workers())
+    return _dask(jobs, scheduler or "local", workers, worker_timeout, report)
 
 
 def _worker_init(parent: int) -> None:
@@ -126,40 +139,41 @@ def _worker_init(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
-def _local(specs: Sequence[RunSpec], workers: int) -> Iterator[Outcome]:
+def _local(jobs: Sequence[Job], workers: int) -> Iterator[Outcome]:
     """A spawn-started process pool (``import mesa`` forces spawn anyway)."""
-    queue = deque(specs)
+    queue = deque(jobs)
     limit = IN_FLIGHT_PER_WORKER * workers
     while queue:
         pool = ProcessPoolExecutor(min(workers, len(queue)), mp_context=mp.get_context("spawn"),
                                    initializer=_worker_init, initargs=(os.getpid(),))
-        inflight: dict[Future, RunSpec] = {}
+        inflight: dict[Future, Job] = {}
         broken = False
         try:
             while (queue or inflight) and not broken:
                 while queue and len(inflight) < limit:
-                    spec = queue.popleft()
-                    inflight[pool.submit(run_spec, spec)] = spec
+                    job = queue.popleft()
+                    inflight[pool.submit(run_batch, job)] = job
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for future in done:
-                    spec = inflight.pop(future)
+                    job = inflight.pop(future)
                     try:
-                        yield future.result()
+                        yield from future.result()
                     except BrokenProcessPool:
                         broken = True
-                        yield _lost(spec)
+                        yield from _lost(job)
             # A dead worker breaks the whole pool: which in-flight run killed it is
             # unknowable, so all of them are recorded as failed (a resume retries them)
             # and the rest of the queue continues on a fresh pool.
-            for spec in inflight.values():
-                yield _lost(spec)
+            for job in inflight.values():
+                yield from _lost(job)
         finally:
             pool.shutdown(wait=not broken and not inflight, cancel_futures=True)
 
 
-def _lost(spec: RunSpec) -> Outcome:
-    return failed(spec, "WorkerLost: the worker process died while this run was in flight "
-                        "(out of memory or killed?); re-run the same command to retry it")
+def _lost(job: Job) -> list[Outcome]:
+    return [failed(spec, "WorkerLost: the worker process died while this run was in flight "
+                         "(out of memory or killed?); re-run the same command to retry it")
+            for spec in job]
 
 
 def _check_reachable(address: str) -> None:
@@ -273,7 +287,7 @@ def _quiet_dask() -> Iterator[None]:
             logging.getLogger(name).setLevel(level)
 
 
-def _dask(specs: Sequence[RunSpec], scheduler: str, workers: int | None, timeout: float,
+def _dask(jobs: Sequence[Job], scheduler: str, workers: int | None, timeout: float,
           report: StatusCallback) -> Iterator[Outcome]:
     """Runs as Dask tasks on an existing cluster or on a LocalCluster started here.
 
@@ -285,7 +299,7 @@ def _dask(specs: Sequence[RunSpec], scheduler: str, workers: int | None, timeout
     from dask.distributed import as_completed
 
     client = cluster = None
-    pending: dict[Any, RunSpec] = {}
+    pending: dict[Any, Job] = {}
     attempts: dict[Any, int] = {}
     with _quiet_dask():
         try:
@@ -293,13 +307,13 @@ def _dask(specs: Sequence[RunSpec], scheduler: str, workers: int | None, timeout
             watch = _Watch(client, scheduler, timeout, report)
             while not watch.look():  # wait for the first worker, at most `timeout` seconds
                 time.sleep(POLL_SECONDS)
-            queue = deque(specs)
+            queue = deque(jobs)
             stream = as_completed()
             while queue or pending:
                 while queue and len(pending) < IN_FLIGHT_PER_WORKER * max(watch.threads, 1):
-                    spec = queue.popleft()
-                    future = client.submit(run_spec, spec, pure=False)
-                    pending[future] = spec
+                    job = queue.popleft()
+                    future = client.submit(run_batch, job, pure=False)
+                    pending[future] = job
                     stream.add(future)
                 watch.look()
                 batch = stream.next_batch(block=False)
@@ -307,16 +321,16 @@ def _dask(specs: Sequence[RunSpec], scheduler: str, workers: int | None, timeout
                     time.sleep(POLL_SECONDS)  # Ctrl-C lands here, within a fraction of a second
                 for future in batch:
                     tries = attempts.get(future, 0)
-                    outcome = _collect(future, pending[future], scheduler,
-                                       watch.fetch_seconds(tries))
-                    if outcome is None:  # its worker died first: Dask computes it again
+                    outcomes = _collect(future, pending[future], scheduler,
+                                        watch.fetch_seconds(tries))
+                    if outcomes is None:  # its worker died first: Dask computes it again
                         attempts[future] = tries + 1
                         stream.add(future)
                         continue
                     del pending[future]
                     attempts.pop(future, None)
                     future.release()
-                    yield outcome
+                    yield from outcomes
         finally:
             # Also on Ctrl-C, a lost cluster or an error: nothing is left running for us.
             if client is not None:
@@ -330,7 +344,7 @@ def _dask(specs: Sequence[RunSpec], scheduler: str, workers: int | None, timeout
                     cluster.close(timeout=10)
 
 
-def _collect(future: Any, spec: RunSpec, scheduler: str, wait: float) -> Outcome | None:
+def _collect(future: Any, job: Job, scheduler: str, wait: float) -> list[Outcome] | None:
     """The outcome of a finished future, or None if it did not come within ``wait`` s.
 
     None means that its worker died before the result was fetched: Dask computes it again.
@@ -344,4 +358,4 @@ def _collect(future: Any, spec: RunSpec, scheduler: str, wait: float) -> Outcome
     except TimeoutError:  # the result was on a worker that died before we fetched it
         return None
     except Exception as exc:  # KilledWorker (a run that kills workers), ...
-        return failed(spec, f"{type(exc).__name__}: {exc}")
+        return [failed(spec, f"{type(exc).__name__}: {exc}") for spec in job]

@@ -106,7 +106,8 @@ def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
             scheduler: str | None = None, workers: int | None = None, fresh: bool = False,
             manifest: dict | None = None, progress: bool = True,
             flush_seconds: float | None = None,
-            worker_timeout: float = DEFAULT_WORKER_TIMEOUT) -> ExecuteReport:
+            worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
+            batch_size: int | None = None) -> ExecuteReport:
     """Run every spec not yet done in ``out_dir`` and write results as runs finish.
 
     Args:
@@ -123,6 +124,9 @@ def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
         flush_seconds: write finished runs at least this often (default
             :data:`FLUSH_SECONDS`).
         worker_timeout: Dask: stop when no worker has been connected this long (seconds).
+        batch_size: runs of one cell per task, run as one array program (``sim.batch``;
+            each run's result is identical to the run alone); None chooses it, 1 runs
+            every run alone.
 
     Returns:
         An :class:`ExecuteReport`; failed runs are recorded, never raised.
@@ -155,7 +159,7 @@ def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
             "workers": workers or (default_workers() if backend != "serial" else 1)},
             manifest)
         _run_session(store, meta, todo, report, progress=progress, flush_seconds=flush_seconds,
-                     backend=(backend, scheduler, workers, worker_timeout))
+                     backend=(backend, scheduler, workers, worker_timeout, batch_size))
         report.seconds = time.perf_counter() - t0
     return report
 
@@ -178,13 +182,13 @@ def _run_session(store: ResultStore, meta: dict[str, Any], todo: list[RunSpec],
         postfix.update(update)
         bar.set_postfix(postfix, refresh=False)
 
-    name, scheduler, workers, timeout = backend
+    name, scheduler, workers, timeout, batch_size = backend
     buffer: list[Outcome] = []
     last_flush = time.monotonic()
     state, error, t0 = "interrupted", None, time.perf_counter()
     try:
         outcomes = run_all(todo, name, scheduler, workers, worker_timeout=timeout,
-                           on_status=status)
+                           on_status=status, batch_size=batch_size)
         with contextlib.closing(outcomes):  # a Dask client is closed even on Ctrl-C
             for outcome in outcomes:
                 check_labels(outcome)

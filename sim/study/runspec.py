@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import traceback
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -72,6 +73,27 @@ def run_spec(spec: RunSpec) -> Outcome:
     return Outcome(spec.run_id, spec.seed, dict(spec.labels), result.summary, result.daily)
 
 
+def run_batch(specs: Sequence[RunSpec]) -> list[Outcome]:
+    """Run specs of one cell (``sim.study.batching``) as one batch; one Outcome per spec.
+
+    Each outcome is identical to ``run_spec`` of that spec alone. If the batch raises
+    (a bad parameter value, a run that fails), every spec is run alone instead, so the
+    failing run is recorded with its own error and the others succeed, as alone.
+    """
+    if len(specs) == 1:
+        return [run_spec(specs[0])]
+    from sim.batch import simulate_batch  # imported here, as in run_spec
+
+    first = specs[0]
+    try:
+        results = simulate_batch(first.params, [s.seed for s in specs], first.days,
+                                 first.changes, first.daily_every)
+    except Exception:  # each alone: exactly the outcomes the runs have alone
+        return [run_spec(s) for s in specs]
+    return [Outcome(s.run_id, s.seed, dict(s.labels), r.summary, r.daily)
+            for s, r in zip(specs, results, strict=True)]
+
+
 def check_labels(outcome: Outcome) -> None:
     """Labels become result columns next to the summary keys: refuse a name clash.
 
@@ -89,14 +111,14 @@ def failed(spec: RunSpec, error: str, trace: str = "") -> Outcome:
     return Outcome(spec.run_id, spec.seed, dict(spec.labels), error=error, traceback=trace)
 
 
-def _plain(x: Any) -> Any:
+def plain(x: Any) -> Any:
     """JSON-friendly form of numpy scalars and tuples, for hashing and manifests."""
     if isinstance(x, np.generic):
         return x.item()
     if isinstance(x, tuple | list):
-        return [_plain(v) for v in x]
+        return [plain(v) for v in x]
     if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
+        return {str(k): plain(v) for k, v in x.items()}
     return x
 
 
@@ -108,7 +130,7 @@ def specs_hash(specs: list[RunSpec]) -> str:
     """
     digest = hashlib.sha256()
     for spec in specs:
-        text = json.dumps(_plain(asdict(spec)), sort_keys=True, default=repr)
+        text = json.dumps(plain(asdict(spec)), sort_keys=True, default=repr)
         digest.update(text.encode("utf-8"))
         digest.update(b"\n")
     return digest.hexdigest()

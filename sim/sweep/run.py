@@ -68,16 +68,18 @@ def run_experiment(exp: Experiment, out_dir: Path, *, backend: str = "local",
                    scheduler: str | None = None, workers: int | None = None,
                    fresh: bool = False, progress: bool = True,
                    worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
-                   specs: list[RunSpec] | None = None) -> ExecuteReport:
+                   specs: list[RunSpec] | None = None,
+                   batch_size: int | None = None) -> ExecuteReport:
     """Run (or resume) every run of ``exp`` into ``out_dir``.
 
     The design table (one row per point) is written next to the results so that readers
-    need not recompute it. ``specs`` are those of :func:`check_experiment`, if at hand.
+    need not recompute it. ``specs`` are those of :func:`check_experiment`, if at hand;
+    ``batch_size`` is the runner's (``sim.study.runner.execute``).
     """
     specs = check_experiment(exp) if specs is None else specs
     report = execute(specs, out_dir, backend=backend, scheduler=scheduler, workers=workers,
                      fresh=fresh, manifest=experiment_fields(exp), progress=progress,
-                     worker_timeout=worker_timeout)
+                     worker_timeout=worker_timeout, batch_size=batch_size)
     table = points(exp)
     atomic_write(Path(out_dir) / DESIGN_FILE,
                  lambda p: table.rename_axis("point").to_csv(p))

@@ -29,7 +29,8 @@ def default_out(study: Study, quick: bool = False) -> Path:
 def run_study(study: Study, out_dir: Path | str | None = None, *, backend: str = "local",
               scheduler: str | None = None, workers: int | None = None, fresh: bool = False,
               progress: bool = True, worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
-              figure_format: str = "png") -> tuple[ExecuteReport, Analysis, list[Path]]:
+              figure_format: str = "png", batch_size: int | None = None
+              ) -> tuple[ExecuteReport, Analysis, list[Path]]:
     """Run (or resume) every scenario x replicate, then write the report.
 
     Args:
@@ -43,6 +44,7 @@ def run_study(study: Study, out_dir: Path | str | None = None, *, backend: str =
         progress: show a progress bar.
         worker_timeout: Dask: stop when no worker has been connected this long (seconds).
         figure_format: png, svg or pdf.
+        batch_size: replicates per task (``sim.study.runner.execute``); None chooses.
 
     Returns:
         The runner's report, the analysis and the paths written.
@@ -53,7 +55,7 @@ def run_study(study: Study, out_dir: Path | str | None = None, *, backend: str =
         clear_outputs(out)
     report = execute(study.specs(), runs, backend=backend, scheduler=scheduler,
                      workers=workers, fresh=fresh, progress=progress,
-                     worker_timeout=worker_timeout,
+                     worker_timeout=worker_timeout, batch_size=batch_size,
                      manifest={"kind": "what-if study runs", "study": study.name,
                                "scenario_file": str(study.path),
                                "district": district_used(full_params(study.baseline.params))})
