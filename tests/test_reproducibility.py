@@ -52,12 +52,22 @@ GLOBAL_RANDOM = re.compile(
 )
 
 
+#: The one allowed use: pyABC draws its particles from numpy's global generator, so the
+#: calibration sampler seeds it per particle from the run's SeedSequence and restores it
+#: afterwards (sim/calibrate/sampler.py); each such line is marked ``noqa: NPY002``.
+PYABC_GLOBAL = "sim/calibrate/"
+
+
 def test_no_source_file_uses_global_random_state():
     offenders = []
     for folder in SOURCE_DIRS:
         for path in (ROOT / folder).rglob("*.py"):
-            for match in GLOBAL_RANDOM.finditer(path.read_text()):
-                offenders.append(f"{path.relative_to(ROOT)}: {match.group(0).strip()}")
+            text, rel = path.read_text(), path.relative_to(ROOT).as_posix()
+            for match in GLOBAL_RANDOM.finditer(text):
+                line = text[match.start():text.find("\n", match.end())]
+                if rel.startswith(PYABC_GLOBAL) and "noqa: NPY002" in line:
+                    continue
+                offenders.append(f"{rel}: {match.group(0).strip()}")
     assert offenders == []
 
 
