@@ -131,7 +131,7 @@ def format_value(name: str, value: Any) -> str:
 
 
 def allowed_words(spec: ParamSpec) -> str:
-    """What a field accepts, in the page's words ("a whole number from 1 to 5,000 schools")."""
+    """What a field accepts, in the page's words ("a whole number from 1 to 25,000 schools")."""
     if spec.kind in ("int", "float"):
         what = "a whole number" if spec.kind == "int" else "a number"
         return (f"{what} from {_number(spec, spec.low)} to {_number(spec, spec.high)} "
