@@ -23,7 +23,6 @@ import gc
 import logging
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -75,16 +74,15 @@ def return_freed_memory() -> None:
 
 
 class Session:
-    """Per-tab objects that are not UI state: render times and what to release on close.
+    """Per-tab objects that are not UI state: render times, jobs and what the tab shows.
 
-    ``models`` holds the tab's models weakly: a released model that nothing else holds
-    drops out by itself.
+    Models free themselves once nothing refers to them (``sim.agents``), so closing the tab
+    stops its jobs and lets go of ``shown``.
     """
 
     def __init__(self) -> None:
         self.times = RenderTimes()
         self.jobs: list[Job] = []
-        self.models: weakref.WeakSet[Any] = weakref.WeakSet()
         self.closed = False
         #: The page's box of what it shows (runs, figures, the comparison).
         self.shown: dict[str, Any] = {}
@@ -111,7 +109,6 @@ class Session:
         for job in list(self.jobs):
             job.cancel(timeout=30)
         self.jobs.clear()
-        self.models.clear()
         if self.shown.get("arms") is not None:
             self.shown["arms"].close()
         self.shown.clear()  # what the page showed: let it go even if a callback lingers
@@ -164,7 +161,6 @@ def Page() -> None:  # noqa: N802 (the name Solara's server looks for)
     tab = solara.use_reactive(0)
     run_to = solara.use_reactive(str(DAYS_PER_YEAR))
     run, views = shown["run"]
-    session.models.add(run.model)
 
     def cleanup() -> Callable[[], None]:
         return session.close
@@ -294,11 +290,9 @@ def Page() -> None:  # noqa: N802 (the name Solara's server looks for)
         """Swap in a newly built run (and comparison); release what they replace."""
         old = shown["run"][0].model
         session.jobs[:] = [j for j in session.jobs if not j.done]
-        session.models.add(result[0].model)
         if arms.value is not None:
             arms.value.close()
         if new_arms is not None:
-            session.models.add(new_arms.run.model)
             if new_arms.replicates >= 2:
                 def work(j: Job) -> None:
                     new_arms.batch = compare.run_replicates(j, new_arms)
