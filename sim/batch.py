@@ -92,7 +92,7 @@ def run_view(w: World, r: int, daily: np.ndarray) -> SimpleNamespace:
         school_of_teacher=w.school_of_teacher[teachers] - r * w.C,
         adjacency=w.networks[r].adjacency, reach=w.reach[teachers],
         request_totals={k: int(v[r]) for k, v in w.request_totals.items()},
-        pattern_tracks=w.pattern_tracks[r],
+        pattern_tracks=w.pattern_tracks.run(r),
         datacollector=SimpleNamespace(model_vars={
             name: daily[:, i] for name, i in col.items()}),
     )

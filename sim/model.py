@@ -224,7 +224,7 @@ class DiffusionModel(mesa.Model):
     n_schools = property(lambda self: self.world.C)
     peak_share = property(lambda self: self.world.peak_share[0])
     user_days = property(lambda self: float(self.world.user_days[0]))
-    pattern_tracks = property(lambda self: self.world.pattern_tracks[0])
+    pattern_tracks = property(lambda self: self.world.pattern_tracks.run(0))
 
     @property
     def day(self) -> int:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.dynamics import submodels as sm
+from sim.dynamics.arrays import row_any
 from sim.dynamics.state import A, beta_draw
 from sim.dynamics.submodels import ABANDONED, ADOPTED, AWARE, INTEGRATED, TRIAL, UNAWARE
 from sim.dynamics.world import World
@@ -33,7 +34,9 @@ class Heard:
     ``u_trial``: the trial decision's uniforms: the day's awareness uniforms, where a pair
     became aware today divided by its awareness probability (given ``u < p``, ``u / p`` is
     a fresh uniform: one draw for both events); ``user_neighbours``: using neighbours per
-    pair, or None when specialists started using something today (the trial recounts).
+    pair after today's awareness (specialists who heard of something use it at once), or
+    None on the complete graph when specialists started using something (the trial
+    recounts).
     """
 
     u_trial: np.ndarray
@@ -62,6 +65,20 @@ def neighbour_sum(w: World, x: np.ndarray) -> np.ndarray:
     if w.adjacency is None:  # complete graph: everyone of the run but oneself
         return w.by_run(x).sum(axis=1)[w.run_of_node(np.arange(len(x)))] - x
     return w.adjacency @ x
+
+
+def neighbours_of(w: World, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The neighbours of nodes ``rows`` on the network (not the complete graph).
+
+    Returns ``(neighbour, which)``: int arrays of equal length, ``neighbour`` a node row
+    and ``which`` the position in ``rows`` it is a neighbour of (grouped by position).
+    """
+    a = w.adjacency
+    start = a.indptr[rows]
+    lengths = a.indptr[rows + 1] - start
+    which = np.repeat(np.arange(len(rows)), lengths)
+    offset = np.arange(len(which)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return a.indices[start[which] + offset].astype(np.int64), which
 
 
 def introduce(w: World, r: int, origins: np.ndarray) -> int:
@@ -135,8 +152,23 @@ def awareness(w: World) -> Heard | None:
     spec = rows >= w.n_teachers
     if spec.any():
         stage[rows[spec], cols[spec]] = INTEGRATED
-        k = None  # users changed: the trial phase recounts
+        k = _with_new_users(w, k, rows[spec], cols[spec])
     return Heard(u, k)
+
+
+def _with_new_users(w: World, k: np.ndarray, rows: np.ndarray,
+                    cols: np.ndarray) -> np.ndarray | None:
+    """``k`` after nodes ``rows`` began using ``cols`` (distinct pairs, none a user before).
+
+    Exactly the recount of :func:`_user_neighbours` (the adjacency is 0/1 and symmetric):
+    each neighbour of a new user gains one using neighbour in that column. None on the
+    complete graph (the trial phase recounts).
+    """
+    if w.adjacency is None:
+        return None
+    nbr, which = neighbours_of(w, rows)
+    np.add.at(k, (nbr, cols[which]), 1)
+    return k
 
 
 def trial(w: World, heard: Heard | None) -> None:
@@ -238,7 +270,7 @@ def _help_requests(w: World, stage: np.ndarray) -> None:
     w.request_totals["lapsed"] += np.bincount(run[lapsed], minlength=w.B)
     if p["help_request_rate"] == 0:
         return
-    wants = _WANTS_HELP[stage].any(axis=1)
+    wants = row_any(np.take(_WANTS_HELP, stage))
     prob = p["help_request_rate"] * (0.5 + st.reliance[:N])
     u = np.full(N, 2.0)
     asking = np.flatnonzero(live)
@@ -270,20 +302,24 @@ def _peer_help(w: World) -> None:
     tk, p, N, n = w.tickets, w.p, w.n_teachers, w.n_live
     if tk.backlog == 0 or (p["peer_help"] == 0 and p["champion_help"] == 0):
         return
-    # Columns 0..n-1: INTEGRATED teachers; n..2n-1: INTEGRATED champions (specialists help
-    # as specialists, not as peers).
-    helpers = np.zeros((w.n_nodes, 2 * n), np.float32)
-    helpers[:N, :n] = w.staff.stage[:N, :n] == INTEGRATED
-    helpers[:N, n:] = helpers[:N, :n] * w.staff.champion[:, None]
     rows, cols = tk.teacher, tk.innovation
+    # INTEGRATED teacher neighbours, and champions among them, per waiting ticket (exact
+    # counts as float32; specialists help as specialists, not as peers).
     if w.adjacency is None:
+        helpers = np.zeros((w.n_nodes, 2 * n), np.float32)
+        helpers[:N, :n] = w.staff.stage[:N, :n] == INTEGRATED
+        helpers[:N, n:] = helpers[:N, :n] * w.staff.champion[:, None]
         counts = w.by_run(helpers).sum(axis=1)[rows // w.N] - helpers[rows]
-    elif 8 * len(rows) < w.n_nodes:
-        counts = w.adjacency[rows] @ helpers  # neighbours of the waiting teachers only
-    else:  # the same sums, row by row, without slicing the matrix
-        counts = (w.adjacency @ helpers)[rows]
-    k_int = counts[np.arange(len(rows)), cols]
-    k_ch = counts[np.arange(len(rows)), n + cols]
+        k_int = counts[np.arange(len(rows)), cols]
+        k_ch = counts[np.arange(len(rows)), n + cols]
+    else:
+        nbr, which = neighbours_of(w, rows)
+        teacher = nbr < N
+        nbr, which = nbr[teacher], which[teacher]
+        integrated = w.staff.stage[nbr, cols[which]] == INTEGRATED
+        champion = integrated & w.staff.champion[nbr]
+        k_int = np.bincount(which, integrated, minlength=len(rows)).astype(np.float32)
+        k_ch = np.bincount(which, champion, minlength=len(rows)).astype(np.float32)
     prob = sm.peer_help_prob(k_int - k_ch, k_ch, p["peer_help"], p["champion_help"])
     solved = w.draw("peer", tk.run_of(rows)) < prob
     w.staff.last_support[rows[solved]] = w.day

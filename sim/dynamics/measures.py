@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.sparse import csgraph
 
 from sim.dynamics import pattern_measures
+from sim.dynamics.arrays import row_any
 from sim.dynamics.state import ACTIVITIES
 from sim.dynamics.submodels import DAYS_PER_MONTH, STAGE_ORDER, Stage
 
@@ -86,7 +86,7 @@ def daily(w: World) -> np.ndarray:
     w.user_days += np.array([float(using[r, : n[r]].sum()) * N for r in range(B)]) \
         if B > 1 else float(using[0].sum()) * N
     w.peak_share[:, :live] = np.maximum(w.peak_share[:, :live], using)
-    users = (st.stage[: w.n_teachers, :live] >= Stage.TRIAL).any(axis=1)
+    users = row_any(st.stage[: w.n_teachers, :live] >= Stage.TRIAL)
     dependent = users & (st.reliance[: w.n_teachers] > w.p["reliance_cut"])
     n_users = users.reshape(B, N).sum(axis=1)
     out[:, col["users_share"]] = _per_run_mean(using, n)
@@ -113,27 +113,8 @@ def daily(w: World) -> np.ndarray:
     out[:, col["min_available"]] = specs.avail_today.reshape(B, S).sum(axis=1)
     out[:, col["system_difficulty"]] = w.difficulty.reshape(B, w.C).mean(axis=1)
     out[:, col["live_innovations"]] = n
-    for r in range(B):  # per run, from its rows (pattern_measures reads one run's arrays)
-        view = pattern_view(w, r)
-        for name, value in pattern_measures.daily(view).items():
-            out[r, col[name]] = value
-        w.pattern_tracks[r] = view.pattern_tracks
+    out[:, col[pattern_measures.DAILY[0]]:] = pattern_measures.daily(w)
     return out
-
-
-def pattern_view(w: World, r: int) -> SimpleNamespace:
-    """Run ``r`` of ``w`` as the single model that ``pattern_measures.daily`` reads.
-
-    The arrays are views of run ``r``'s rows (teachers ``r * N ..``, specialists
-    ``r * S ..``); ``pattern_tracks`` is the run's memory (None before day 0).
-    """
-    N, S, st = w.N, w.S, w.staff
-    t = slice(r * N, (r + 1) * N)
-    return SimpleNamespace(
-        n_teachers=N, day=w.day, cat=w.cat.run(r), pattern_tracks=w.pattern_tracks[r],
-        staff=SimpleNamespace(stage=st.stage[t], se=st.se[t], in_caseload=st.in_caseload[t],
-                              cycle_start=st.cycle_start[t], last_session=st.last_session[t]),
-        specs=SimpleNamespace(fte=w.specs.fte[r * S:(r + 1) * S]))
 
 
 def first_day(series: np.ndarray, level: float) -> float:

@@ -4,27 +4,30 @@ The published patterns that ``tis-sim calibrate`` fits are stated in terms the b
 measures do not give directly: levels of use per teacher (LoTi/CBAM), coaching reach per
 8-week cycle and per school year, the effect of a coaching cycle in standard deviations,
 self-efficacy rising before integration does, the adoption funnel of a new tool one year
-after it arrived, and the shape of the first-use curve. Each is one small function here;
+after it arrived, and the shape of the first-use curve. Each is one small function here,
+computed for every run of a ``World`` at once (rows ``r * N ..`` are run r's teachers);
 :func:`daily` and :func:`summary` are called by :mod:`sim.dynamics.measures`.
 
 Some measures need a memory of earlier days (self-efficacy at caseload entry, the funnel
 snapshot one year after each innovation arrived). It lives in :class:`Tracks`, created on
-day 0 by :func:`tracks` and updated once a day by :func:`daily`.
+day 0 by :func:`tracks` and updated once a day by :func:`daily`; :meth:`Tracks.run` gives
+one run's part to :func:`summary`.
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.optimize import curve_fit
 
+from sim.dynamics.arrays import row_max
 from sim.dynamics.submodels import ABANDONED, ADOPTED, AWARE, DAYS_PER_YEAR, INTEGRATED, TRIAL
 
 if TYPE_CHECKING:
-    from sim.model import DiffusionModel
+    from sim.dynamics.world import World
 
 #: School days in one coaching cycle window: 8 weeks of 5 days (Digital Promise 2018).
 CYCLE_WINDOW = 40
@@ -43,126 +46,179 @@ SUMMARY: tuple[str, ...] = (
 
 
 @dataclass
-class Tracks:
-    """What the pattern measures remember from earlier days (teachers only).
+class RunTracks:
+    """One run's finished records (what :func:`summary` reads).
 
     Attributes:
-        se_sd0: sd of teachers' self-efficacy on day 0 (the unit of effect sizes).
-        prev_se: self-efficacy at the end of the previous day.
-        prev_in: caseload membership at the end of the previous day.
-        control: cumulative mean daily self-efficacy change of teachers outside any
-            caseload, indexed by day (``control[d]`` after day d).
-        entry_se: self-efficacy on the day the current caseload stay began.
-        entry_day: that day.
-        effects: per finished caseload stay, the self-efficacy gain beyond the control
-            drift over the same days, in units of ``se_sd0``.
+        effects: per finished caseload stay, in the order they ended, the self-efficacy
+            gain beyond the control drift over the same days, in day-0 sds: float64[k].
         funnel: per innovation one year after its arrival, the shares never tried,
-            dropped, partial use and full use.
-        funnel_done: innovations whose funnel is recorded.
+            dropped, partial use and full use (float64[4] each).
     """
 
-    se_sd0: float
+    effects: np.ndarray
+    funnel: list[np.ndarray]
+
+
+@dataclass
+class Tracks:
+    """What the pattern measures remember from earlier days, for the B runs of a World.
+
+    Attributes:
+        se_sd0: per run, sd of its teachers' self-efficacy on day 0 (the unit of effect
+            sizes): float64[B].
+        prev_se: teachers' self-efficacy at the end of the previous day: float[B * N].
+        prev_in: caseload membership at the end of the previous day: bool[B * N].
+        control: row d is each run's cumulative mean daily self-efficacy change of its
+            teachers outside any caseload after day d: float64[capacity, B] (rows
+            ``0 .. day`` filled).
+        entry_se: self-efficacy on the day the current caseload stay began: float[B * N].
+        entry_day: that day: int64[B * N].
+        effect_runs, effect_values: finished stays as (run, effect) arrays, one pair per
+            day with any (see :class:`RunTracks`).
+        funnel: per run, the funnel snapshots (see :class:`RunTracks`).
+        funnel_done: innovations whose funnel is recorded: bool[B, K].
+    """
+
+    se_sd0: np.ndarray
     prev_se: np.ndarray
     prev_in: np.ndarray
-    control: list[float]
+    control: np.ndarray
     entry_se: np.ndarray
     entry_day: np.ndarray
-    effects: list[float] = field(default_factory=list)
-    funnel: list[np.ndarray] = field(default_factory=list)
-    funnel_done: set[int] = field(default_factory=set)
+    funnel_done: np.ndarray
+    effect_runs: list[np.ndarray] = field(default_factory=list)
+    effect_values: list[np.ndarray] = field(default_factory=list)
+    funnel: list[list[np.ndarray]] = field(default_factory=list)
+
+    def run(self, r: int) -> RunTracks:
+        """Run ``r``'s finished records."""
+        if self.effect_runs:
+            runs, values = np.concatenate(self.effect_runs), np.concatenate(self.effect_values)
+            effects = values[runs == r]
+        else:
+            effects = np.zeros(0)
+        return RunTracks(effects=effects, funnel=self.funnel[r])
 
 
-def tracks(m: DiffusionModel) -> Tracks:
-    """The model's :class:`Tracks`, created from the state on first use (day 0)."""
-    t = getattr(m, "pattern_tracks", None)
+def tracks(w: World) -> Tracks:
+    """The World's :class:`Tracks`, created from the state on first use (day 0)."""
+    t = w.pattern_tracks
     if t is None:
-        N, st = m.n_teachers, m.staff
-        se = st.se[:N].copy()
-        t = Tracks(se_sd0=float(se.std()), prev_se=se, prev_in=st.in_caseload.copy(),
-                   control=[0.0], entry_se=se.copy(), entry_day=np.zeros(N, np.int64))
-        m.pattern_tracks = t
+        B, N, st = w.B, w.N, w.staff
+        se = st.se[: w.n_teachers].copy()
+        control = np.zeros((max(w.day, 0) + 256, B))
+        t = Tracks(se_sd0=se.reshape(B, N).std(axis=1), prev_se=se,
+                   prev_in=st.in_caseload.copy(), control=control, entry_se=se.copy(),
+                   entry_day=np.zeros(w.n_teachers, np.int64),
+                   funnel_done=np.zeros((B, w.p["max_innovations"]), bool),
+                   funnel=[[] for _ in range(B)])
+        w.pattern_tracks = t
     return t
 
 
-def levels_of_use(m: DiffusionModel) -> dict[str, float]:
-    """Shares of teachers by their highest level of use across live innovations."""
-    N, n = m.n_teachers, m.cat.n
-    if n == 0:
-        return {**dict.fromkeys(LEVELS, 0.0), "level_nonuse": 1.0, "frequent_use_share": 0.0}
-    top = m.staff.stage[:N, :n].max(axis=1)  # ABANDONED < TRIAL: max is the highest use
-    out = {"level_nonuse": float((top < TRIAL).mean()),
-           "level_mechanical": float((top == TRIAL).mean()),
-           "level_routine": float((top == ADOPTED).mean()),
-           "level_integrated": float((top == INTEGRATED).mean())}
-    out["frequent_use_share"] = out["level_routine"] + out["level_integrated"]
+def levels_of_use(w: World) -> np.ndarray:
+    """Per run, shares of teachers by their highest level of use across live innovations.
+
+    Returns:
+        float64 (B, 5): the four ``LEVELS`` shares, then ``frequent_use_share`` (routine
+        plus integrated). A run without live innovations is all ``level_nonuse``.
+    """
+    B, N, live = w.B, w.N, w.n_live
+    out = np.zeros((B, len(LEVELS) + 1))
+    if live == 0:
+        out[:, 0] = 1.0
+        return out
+    # Columns a run has not reached are UNAWARE (0): the max over live columns is the
+    # run's own. ABANDONED < TRIAL, so the max is the highest use.
+    top = row_max(w.staff.stage[: w.n_teachers, :live]).astype(np.int64)
+    top = np.minimum(np.maximum(top, TRIAL - 1), INTEGRATED) - (TRIAL - 1)  # 0 = non-use
+    counts = np.bincount(top + 4 * (np.arange(w.n_teachers) // N), minlength=4 * B)
+    out[:, :4] = counts.reshape(B, 4) / N
+    out[:, 4] = out[:, 2] + out[:, 3]
     return out
 
 
-def first_tried(m: DiffusionModel) -> float:
-    """Share of teachers who ever tried the first innovation (users or ABANDONED)."""
-    if m.cat.n == 0:
-        return 0.0
-    return float((m.staff.stage[: m.n_teachers, 0] >= ABANDONED).mean())
+def first_tried(w: World) -> np.ndarray:
+    """Per run, share of teachers who ever tried its first innovation (users or
+    ABANDONED); 0 before the run has one: float64[B]."""
+    tried = (w.staff.stage[: w.n_teachers, 0] >= ABANDONED).reshape(w.B, w.N).sum(axis=1)
+    return np.where(w.cat.n > 0, tried / w.N, 0.0)
 
 
-def coaching_reach(m: DiffusionModel) -> dict[str, float]:
-    """Distinct teachers with a session in the last 8 weeks and school year, per FTE.
+def coaching_reach(w: World) -> np.ndarray:
+    """Per run, distinct teachers with a session in the last 8 weeks and school year, per
+    FTE (0 without specialist time): float64 (B, 2).
 
     Digital Promise's coaches: about 9 teachers per 8-week cycle and about 20 per school
     year per full-time coach (Bakhshaei et al. 2018, 2019).
     """
-    fte = float(m.specs.fte.sum())
-    last = m.staff.last_session
-    per = (lambda days: float((last > m.day - days).sum()) / fte) if fte > 0 else \
-        (lambda days: 0.0)
-    return {"coached_cycle_per_fte": per(CYCLE_WINDOW),
-            "coached_year_per_fte": per(DAYS_PER_YEAR)}
+    B, N = w.B, w.N
+    fte = w.specs.fte.reshape(B, w.S).sum(axis=1)
+    last = w.staff.last_session[: w.n_teachers].reshape(B, N)
+    out = np.zeros((B, 2))
+    for i, days in enumerate((CYCLE_WINDOW, DAYS_PER_YEAR)):
+        seen = (last > w.day - days).sum(axis=1)
+        np.divide(seen, fte, out=out[:, i], where=fte > 0)
+    return out
 
 
-def _update_effects(m: DiffusionModel, t: Tracks) -> None:
+def _update_effects(w: World, t: Tracks) -> None:
     """Close finished caseload stays and open new ones (intention to treat).
 
     A stay ends when the teacher leaves the caseload (cycle complete or dropped as stale);
-    its effect is the self-efficacy gain over the stay minus the mean gain of teachers
-    outside any caseload over the same days, in day-0 standard deviations.
+    its effect is the self-efficacy gain over the stay minus the mean gain of the run's
+    teachers outside any caseload over the same days, in the run's day-0 sds.
     """
-    N, st, day = m.n_teachers, m.staff, m.day
-    se, now_in = st.se[:N], st.in_caseload
-    outside = ~now_in & ~t.prev_in
-    drift = float((se[outside] - t.prev_se[outside]).mean()) if outside.any() else 0.0
-    t.control.append(t.control[-1] + drift)
+    B, N, st, day = w.B, w.N, w.staff, w.day
+    se, now_in = st.se[: w.n_teachers], st.in_caseload
+    outside = (~now_in & ~t.prev_in).reshape(B, N)
+    change = np.where(outside, (se - t.prev_se).reshape(B, N), 0.0).sum(axis=1)
+    n_out = outside.sum(axis=1)
+    drift = np.divide(change, n_out, out=np.zeros(B), where=n_out > 0)
+    if day >= len(t.control):
+        t.control = np.concatenate([t.control, np.zeros_like(t.control)])
+    t.control[day] = t.control[day - 1] + drift
     began = now_in & (st.cycle_start == day)
     ended = np.flatnonzero(t.prev_in & (~now_in | began))
-    if len(ended) and t.se_sd0 > 0:
+    run = ended // N
+    keep = t.se_sd0[run] > 0
+    if keep.any():
+        ended, run = ended[keep], run[keep]
         gain = se[ended] - t.entry_se[ended]
-        control = t.control[-1] - np.asarray(t.control)[t.entry_day[ended]]
-        t.effects.extend(((gain - control) / t.se_sd0).tolist())
+        control = t.control[day, run] - t.control[t.entry_day[ended], run]
+        t.effect_runs.append(run)
+        t.effect_values.append((gain - control) / t.se_sd0[run])
     t.entry_se[began], t.entry_day[began] = se[began], day
     t.prev_se, t.prev_in = se.copy(), now_in.copy()
 
 
-def _update_funnel(m: DiffusionModel, t: Tracks) -> None:
+def _update_funnel(w: World, t: Tracks) -> None:
     """Stage shares of each innovation on the day it has been around for a school year."""
-    n, N = m.cat.n, m.n_teachers
-    due = [j for j in np.flatnonzero(m.day - m.cat.day[:n] == DAYS_PER_YEAR)
-           if j not in t.funnel_done]
-    for j in due:
-        s = m.staff.stage[:N, j]
-        t.funnel.append(np.array([np.mean(s <= AWARE), np.mean(s == ABANDONED),
-                                  np.mean(s == TRIAL), np.mean(s >= ADOPTED)]))
-        t.funnel_done.add(int(j))
+    live, N = w.n_live, w.N
+    due = (w.day - w.cat.day[:, :live] == DAYS_PER_YEAR) & ~t.funnel_done[:, :live] \
+        & (np.arange(live) < w.cat.n[:, None])
+    for r, j in np.argwhere(due).tolist():
+        s = w.staff.stage[r * N:(r + 1) * N, j]
+        t.funnel[r].append(np.array([np.mean(s <= AWARE), np.mean(s == ABANDONED),
+                                     np.mean(s == TRIAL), np.mean(s >= ADOPTED)]))
+        t.funnel_done[r, j] = True
 
 
-def daily(m: DiffusionModel) -> dict[str, float]:
-    """The day's pattern measures (and the bookkeeping of :class:`Tracks`)."""
-    t = tracks(m)
-    if m.day > 0:
-        _update_effects(m, t)
-        _update_funnel(m, t)
-    return {**levels_of_use(m), "first_tried_share": first_tried(m), **coaching_reach(m)}
+def daily(w: World) -> np.ndarray:
+    """Every run's pattern measures of the day, in ``DAILY`` order: float64 (B, 8).
+
+    Also keeps the bookkeeping of :class:`Tracks`.
+    """
+    t = tracks(w)
+    if w.day > 0:
+        _update_effects(w, t)
+        _update_funnel(w, t)
+    return np.column_stack([levels_of_use(w), first_tried(w), coaching_reach(w)])
 
 
 def bass_fit(series: np.ndarray) -> tuple[float, float, float]:
+
     """Bass p, q (per school year) and the inflection level of a cumulative curve.
 
     Fits ``F(t) = m (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t})`` (Bass 1969) by least
@@ -201,15 +257,19 @@ def _at(series: list[float] | np.ndarray, day: int) -> float:
     return float(series[min(day, len(series) - 1)])
 
 
-def summary(m: DiffusionModel) -> dict[str, float]:
-    """Per-run pattern measures (NaN where a run gives no instance)."""
-    t = tracks(m)
+def summary(m: Any) -> dict[str, float]:
+    """Per-run pattern measures (NaN where a run gives no instance).
+
+    ``m`` is one run: its ``pattern_tracks`` (:class:`RunTracks`) and its daily measures
+    as the DataCollector's columns.
+    """
+    t = m.pattern_tracks
     col = m.datacollector.model_vars
     se0_sd = col["se_sd"][0]
     funnel = np.mean(t.funnel, axis=0) if t.funnel else np.full(len(FUNNEL), np.nan)
     p, q, inflection = bass_fit(np.asarray(col["first_tried_share"]))
     return {
-        "coaching_effect_sd": float(np.mean(t.effects)) if t.effects else float("nan"),
+        "coaching_effect_sd": float(np.mean(t.effects)) if len(t.effects) else float("nan"),
         "coaching_cycles_closed": float(len(t.effects)),
         "efficacy_rise_sd_year1": (_at(col["se_mean"], DAYS_PER_YEAR) - col["se_mean"][0])
         / se0_sd if se0_sd > 0 else float("nan"),

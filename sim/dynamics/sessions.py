@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.dynamics import submodels as sm
+from sim.dynamics.arrays import group_sort_key, rank_in_groups, row_any, row_max_of
 from sim.dynamics.state import A
 from sim.dynamics.submodels import ABANDONED, ADOPTED, AWARE, TRIAL, UNAWARE
 from sim.dynamics.world import World
@@ -55,11 +56,11 @@ def best_focus(w: World) -> np.ndarray:
     """
     st, n, N = w.staff, w.n_live, w.n_teachers
     stage = st.stage[:N, :n]
-    best = _KIND_OF_STAGE_KNOWN[stage].max(axis=1)
+    best = row_max_of(_KIND_OF_STAGE_KNOWN, stage)
     low = np.flatnonzero((best < FOCUS_NEW) & (st.spec_of >= 0))
     if len(low):
         spec_uses = st.stage[w.specs.node, :n] >= TRIAL
-        new = ((stage[low] == UNAWARE) & spec_uses[st.spec_of[low]]).any(axis=1)
+        new = row_any((stage[low] == UNAWARE) & spec_uses[st.spec_of[low]])
         best[low[new]] = FOCUS_NEW
     best[st.spec_of < 0] = 0
     return best
@@ -69,9 +70,17 @@ def order_by(groups: np.ndarray, score: np.ndarray, g: np.random.Generator) -> n
     """Indices sorted by group, then by score (highest first), ties in a random order.
 
     Equivalent to ``np.lexsort((g.random(k), -score, groups))`` (the tie-break is a seeded
-    random permutation, never the position), in two stable sorts.
+    random permutation, never the position): one stable sort of a combined key for
+    integer scores (``arrays.group_sort_key``), otherwise two stable sorts.
     """
-    perm = g.permutation(len(score))
+    return _sorted(groups, score, g.permutation(len(score)))
+
+
+def _sorted(groups: np.ndarray, score: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    """Elements ``perm`` (a permutation) sorted stably by group, then score (highest first)."""
+    key = group_sort_key(groups, score)
+    if key is not None:
+        return perm[np.argsort(key[perm], kind="stable")]
     by_score = perm[np.argsort(-score[perm], kind="stable")]
     g_sorted = groups[by_score]
     small = g_sorted.astype(np.uint16) if len(groups) and groups.max() < 2**16 else g_sorted
@@ -96,11 +105,7 @@ def order_by_runs(w: World, groups: np.ndarray, score: np.ndarray,
         return np.zeros(0, np.int64)
     by_run = np.argsort(run, kind="stable")
     start = np.repeat((np.cumsum(counts) - counts)[present], counts[present])
-    perm = by_run[np.concatenate(perms) + start]
-    by_score = perm[np.argsort(-score[perm], kind="stable")]
-    g_sorted = groups[by_score]
-    small = g_sorted.astype(np.uint16) if groups.max() < 2**16 else g_sorted
-    return by_score[np.argsort(small, kind="stable")]
+    return _sorted(groups, score, by_run[np.concatenate(perms) + start])
 
 
 def _slot_draws(w: World) -> np.ndarray:
@@ -126,20 +131,29 @@ def priority(w: World, t: np.ndarray, best: np.ndarray) -> np.ndarray:
     to start). ``lowest_efficacy``: lowest self-efficacy first. ``most_connected``: most
     advice ties first. ``round_robin``: longest since the last session first. ``random``:
     all equal (the seeded tie-break decides).
+
+    Scores are integers (int64) except under ``lowest_efficacy`` (float64); only their
+    order matters. ``requests``: 4 + the request's age in days for askers, else 0-3.
     """
     policy, st = w.p["priority_policy"], w.staff
     if policy == "requests":
         asked = st.request_day[t] >= 0
-        age = (w.day - st.request_day[t]) / (w.p["request_patience"] + 1.0)
-        need = 2.0 * ~st.reached[t] + ((best == FOCUS_TRY) | (best == FOCUS_NEW))
-        return np.where(asked, 4.0 + age, need)
+        need = 2 * ~st.reached[t] + ((best == FOCUS_TRY) | (best == FOCUS_NEW))
+        return np.where(asked, 4 + (w.day - st.request_day[t]), need.astype(np.int64))
     if policy == "lowest_efficacy":
         return -st.se[t]
     if policy == "most_connected":
-        return w.degree[t].astype(float)
+        return w.degree[t].astype(np.int64)
     if policy == "round_robin":
-        return -st.last_session[t].astype(float)
-    return np.zeros(len(t))
+        return -st.last_session[t]
+    return np.zeros(len(t), np.int64)
+
+
+def _first(score: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``score`` with the ``mask`` elements above every other (keeps integer scores)."""
+    if score.dtype.kind in "iu":
+        return np.where(mask, score.max(initial=0) + 1, score)
+    return np.where(mask, np.inf, score)
 
 
 def fill_caseloads(w: World, best: np.ndarray) -> None:
@@ -163,7 +177,7 @@ def fill_caseloads(w: World, best: np.ndarray) -> None:
         return
     order = order_by_runs(w, st.spec_of[pool], priority(w, pool, best[pool]), pool // w.N)
     owner = st.spec_of[pool][order]
-    rank = np.arange(len(order)) - np.searchsorted(owner, owner, side="left")
+    rank = rank_in_groups(owner)
     pick = pool[order[rank < need[owner]]]
     st.in_caseload[pick] = True
     st.cycle_sessions[pick] = 0
@@ -203,7 +217,7 @@ def sessions(w: World, left: np.ndarray) -> None:
     cand = np.flatnonzero((due | other) & (st.spec_of >= 0) & (n_slots[spec] > 0))
     if len(cand) == 0:
         return
-    score = np.where(due[cand], np.inf, priority(w, cand, best[cand]))
+    score = _first(priority(w, cand, best[cand]), due[cand])
     cand = cand[order_by_runs(w, st.spec_of[cand], score, cand // w.N)]
     chosen, is_cote = assign_slots(st.spec_of[cand], st.teaches[cand], slot, cote_first)
     if len(chosen) == 0:
@@ -250,7 +264,7 @@ def assign_slots(owner: np.ndarray, teaches: np.ndarray, slot: np.ndarray,
     all candidates, and the work per day is bounded by the slots, not by the staff.
     """
     limit = _WINDOW * slot.shape[1]
-    rank = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
+    rank = rank_in_groups(owner)
     picks, missed = _greedy(owner, teaches, slot, cote_first, np.flatnonzero(rank < limit))
     redo = missed & (np.bincount(owner, minlength=len(slot)) > limit)
     if redo.any():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.dynamics import submodels as sm
+from sim.dynamics.arrays import rank_in_groups
 from sim.dynamics.sessions import sessions
 from sim.dynamics.state import OWED, A, periods_on_day
 from sim.dynamics.submodels import AWARE, TRIAL, UNAWARE
@@ -25,7 +26,7 @@ def fifo_served(owner: np.ndarray, day: np.ndarray, key: np.ndarray,
     """Mask of tickets served first-come first-served, up to ``capacity[owner]`` per queue."""
     order = np.lexsort((key, day, owner))
     o = owner[order]
-    rank = np.arange(len(o)) - np.searchsorted(o, o, side="left")
+    rank = rank_in_groups(o)
     served = np.empty(len(o), dtype=bool)
     served[order] = rank < capacity[o]
     return served

@@ -159,8 +159,8 @@ class World:
         self.difficulty = np.full(B * C, p["system_difficulty"])
         self.peak_share = np.zeros((B, p["max_innovations"]))
         self.user_days = np.zeros(B)
-        #: Per run, what the pattern measures remember (``pattern_measures.Tracks``).
-        self.pattern_tracks: list[Any] = [None] * B
+        #: What the pattern measures remember (``pattern_measures.Tracks``; from day 0).
+        self.pattern_tracks: Any = None
         self.request_totals = {k: np.zeros(B, np.int64) for k in ("created", "served",
                                                                    "lapsed")}
         self.ticket_totals = {k: np.zeros(B, np.int64) for k in ("created", *CHANNELS)}
@@ -243,11 +243,17 @@ class World:
             return self.streams[0][name].random(shape) if len(run) else np.empty(shape)
         counts = np.bincount(run, minlength=self.B)
         gens = self.generators(name)
-        parts = [gens[r].random((rows, k) if rows > 1 else k)
-                 for r in np.flatnonzero(counts).tolist() for k in (int(counts[r]),)]
-        if not parts:
-            return np.empty((rows, 0) if rows > 1 else 0)
-        u = np.concatenate(parts, axis=-1)
+        present = np.flatnonzero(counts).tolist()
+        if rows == 1:  # straight into one array, run after run
+            u = np.empty(len(run))
+            end = np.cumsum(counts).tolist()
+            for r in present:
+                gens[r].random(out=u[end[r] - int(counts[r]):end[r]])
+        else:
+            parts = [gens[r].random((rows, int(counts[r]))) for r in present]
+            if not parts:
+                return np.empty((rows, 0))
+            u = np.concatenate(parts, axis=-1)
         if (run[1:] >= run[:-1]).all():  # elements already in run order (the usual case)
             return u
         out = np.empty_like(u)
@@ -271,11 +277,18 @@ class World:
             out[:, : n[0]] = u
             return out
         N, S, BN = self.N, self.S, self.B * self.N
-        out = np.full((BN + (self.B * S if rows.stop is None else 0), width), fill)
+        shape = (BN + (self.B * S if rows.stop is None else 0), width)
+        # Where every run draws every column, nothing is left to fill; draws go straight
+        # into place (``random(out=...)`` fills in the order ``random(shape)`` returns).
+        out = np.empty(shape) if (n == width).all() else np.full(shape, fill)
         gens = self.generators(name)
+        buf = np.empty((per_run, width))
         for r in np.flatnonzero(n > 0).tolist():
             k = int(n[r])
-            u = gens[r].random((per_run, k))
+            if k == width and rows.stop is not None:
+                gens[r].random(out=out[r * N:(r + 1) * N])
+                continue
+            u = gens[r].random(out=buf) if k == width else gens[r].random((per_run, k))
             out[r * N:(r + 1) * N, :k] = u[:N]
             if rows.stop is None:
                 out[BN + r * S:BN + (r + 1) * S, :k] = u[N:]
