@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1] / "sim"
 
 #: Lowest layer first; a module may import its own layer and the layers below it.
 LAYERS = (
-    ("sim.errors", "sim.rng", "sim.files"),
+    ("sim.errors", "sim.rng", "sim.files", "sim.memory"),
     ("sim.params",),
     ("sim.network",),
     ("sim.dynamics",),

@@ -108,16 +108,21 @@ def introduce(w: World, r: int, origins: np.ndarray) -> int:
 
 
 def invent(w: World) -> None:
-    """Phase 1: lead-user innovation (specialists) and external arrivals, run by run."""
+    """Phase 1: lead-user innovation (specialists) and external arrivals.
+
+    Each run draws one uniform per specialist (``invention``), then the number of
+    external arrivals (``external``); runs' catalogues are their own, so runs may be
+    served one after another.
+    """
     p, S = w.p, w.S
     prob = sm.invention_prob(w.specs.ledger_today[:, A["exploration"]], p["invention_minutes"])
     rate = p["external_innovation_rate"] / sm.DAYS_PER_YEAR
-    for r, rs in enumerate(w.streams):
-        if S:
-            mine = prob[r * S:(r + 1) * S]
-            for s in np.flatnonzero(rs["invention"].random(S) < mine):  # a few a year
-                introduce(w, r, np.array([s]))
-        for _ in range(rs["external"].poisson(rate)):
+    if S:
+        hits = np.flatnonzero(w.draw("invention", np.repeat(np.arange(w.B), S)) < prob)
+        for r, s in zip(*np.divmod(hits, S), strict=True):  # a few a year
+            introduce(w, int(r), np.array([s]))
+    for r, g in enumerate(w.generators("external")):
+        for _ in range(g.poisson(rate)):
             introduce(w, r, np.zeros(0, np.int64))
 
 
@@ -248,9 +253,13 @@ def use_and_failures(w: World) -> Uses:
                 np.bincount(t[ok], weight, minlength=N))
 
 
-#: Stages in which a teacher may ask for a session: an innovation to try, or in TRIAL.
-_WANTS_HELP = np.zeros(6, bool)
-_WANTS_HELP[[AWARE, ABANDONED, TRIAL]] = True
+def _wants_help(stage: np.ndarray) -> np.ndarray:
+    """Pairs in which a teacher may ask for a session: AWARE, ABANDONED or TRIAL (an
+    innovation to try, or in TRIAL); codes 1-3, so one unsigned comparison."""
+    return stage.view(np.uint8) - np.uint8(1) < 3
+
+
+assert (AWARE, ABANDONED, TRIAL) == (1, 2, 3), "_wants_help assumes these codes"
 
 
 def _help_requests(w: World, stage: np.ndarray) -> None:
@@ -270,7 +279,7 @@ def _help_requests(w: World, stage: np.ndarray) -> None:
     w.request_totals["lapsed"] += np.bincount(run[lapsed], minlength=w.B)
     if p["help_request_rate"] == 0:
         return
-    wants = row_any(np.take(_WANTS_HELP, stage))
+    wants = row_any(_wants_help(stage))
     prob = p["help_request_rate"] * (0.5 + st.reliance[:N])
     u = np.full(N, 2.0)
     asking = np.flatnonzero(live)

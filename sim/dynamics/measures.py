@@ -8,7 +8,7 @@ import numpy as np
 from scipy.sparse import csgraph
 
 from sim.dynamics import pattern_measures
-from sim.dynamics.arrays import row_any
+from sim.dynamics.arrays import row_max
 from sim.dynamics.state import ACTIVITIES
 from sim.dynamics.submodels import DAYS_PER_MONTH, STAGE_ORDER, Stage
 
@@ -52,15 +52,15 @@ def stage_counts_runs(w: World) -> np.ndarray:
     return np.bincount(codes.ravel(), minlength=B * 6 * n).reshape(B, n, 6)
 
 
-def _per_run_mean(x: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Mean of each run's first n[r] values of ``x`` (B, width): float64[B], 0 where n is 0.
+def _per_run_sum(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Sum of each run's first n[r] values of ``x`` (B, width): float64[B], 0 where n is 0.
 
-    Runs are grouped by n so that each mean is numpy's own of that run's values alone.
+    Runs are grouped by n so that each sum is numpy's own of that run's values alone.
     """
     out = np.zeros(len(n))
-    for k in np.unique(n[n > 0]):
+    for k in np.unique(n[n > 0]).tolist():
         rows = np.flatnonzero(n == k)
-        out[rows] = x[rows, :k].mean(axis=1)
+        out[rows] = x[rows, :k].sum(axis=1)
     return out
 
 
@@ -83,13 +83,15 @@ def daily(w: World) -> np.ndarray:
     for name, s in zip(STAGE_COLUMNS, STAGE_ORDER, strict=True):
         out[:, col[name]] = mean_share[:, s]
     using = np.where(mask, counts[:, :, Stage.TRIAL:].sum(axis=2), 0.0)
-    w.user_days += np.array([float(using[r, : n[r]].sum()) * N for r in range(B)]) \
-        if B > 1 else float(using[0].sum()) * N
+    using_sum = _per_run_sum(using, n)
+    w.user_days += using_sum * N
     w.peak_share[:, :live] = np.maximum(w.peak_share[:, :live], using)
-    users = row_any(st.stage[: w.n_teachers, :live] >= Stage.TRIAL)
+    # Each teacher's highest stage over the live columns (not-yet-live ones are UNAWARE).
+    top = row_max(st.stage[: w.n_teachers, :live]) if live else np.zeros(w.n_teachers, np.int8)
+    users = top >= Stage.TRIAL
     dependent = users & (st.reliance[: w.n_teachers] > w.p["reliance_cut"])
     n_users = users.reshape(B, N).sum(axis=1)
-    out[:, col["users_share"]] = _per_run_mean(using, n)
+    out[:, col["users_share"]] = using_sum / np.maximum(n, 1)  # numpy's mean: sum / count
     out[:, col["any_user_share"]] = users.reshape(B, N).mean(axis=1)
     out[:, col["first_users_share"]] = np.where(n > 0, using[:, 0] if live else 0.0, 0.0)
     se = st.se[: w.n_teachers].reshape(B, N)
@@ -113,7 +115,7 @@ def daily(w: World) -> np.ndarray:
     out[:, col["min_available"]] = specs.avail_today.reshape(B, S).sum(axis=1)
     out[:, col["system_difficulty"]] = w.difficulty.reshape(B, w.C).mean(axis=1)
     out[:, col["live_innovations"]] = n
-    out[:, col[pattern_measures.DAILY[0]]:] = pattern_measures.daily(w)
+    out[:, col[pattern_measures.DAILY[0]]:] = pattern_measures.daily(w, top)
     return out
 
 

@@ -117,8 +117,11 @@ def tracks(w: World) -> Tracks:
     return t
 
 
-def levels_of_use(w: World) -> np.ndarray:
+def levels_of_use(w: World, top: np.ndarray | None = None) -> np.ndarray:
     """Per run, shares of teachers by their highest level of use across live innovations.
+
+    ``top`` is each teacher's highest stage code over the live columns (computed when
+    not given).
 
     Returns:
         float64 (B, 5): the four ``LEVELS`` shares, then ``frequent_use_share`` (routine
@@ -131,7 +134,9 @@ def levels_of_use(w: World) -> np.ndarray:
         return out
     # Columns a run has not reached are UNAWARE (0): the max over live columns is the
     # run's own. ABANDONED < TRIAL, so the max is the highest use.
-    top = row_max(w.staff.stage[: w.n_teachers, :live]).astype(np.int64)
+    if top is None:
+        top = row_max(w.staff.stage[: w.n_teachers, :live])
+    top = top.astype(np.int64)
     top = np.minimum(np.maximum(top, TRIAL - 1), INTEGRATED) - (TRIAL - 1)  # 0 = non-use
     counts = np.bincount(top + 4 * (np.arange(w.n_teachers) // N), minlength=4 * B)
     out[:, :4] = counts.reshape(B, 4) / N
@@ -205,16 +210,16 @@ def _update_funnel(w: World, t: Tracks) -> None:
         t.funnel_done[r, j] = True
 
 
-def daily(w: World) -> np.ndarray:
+def daily(w: World, top: np.ndarray | None = None) -> np.ndarray:
     """Every run's pattern measures of the day, in ``DAILY`` order: float64 (B, 8).
 
-    Also keeps the bookkeeping of :class:`Tracks`.
+    Also keeps the bookkeeping of :class:`Tracks`. ``top``: as for :func:`levels_of_use`.
     """
     t = tracks(w)
     if w.day > 0:
         _update_effects(w, t)
         _update_funnel(w, t)
-    return np.column_stack([levels_of_use(w), first_tried(w), coaching_reach(w)])
+    return np.column_stack([levels_of_use(w, top), first_tried(w), coaching_reach(w)])
 
 
 def bass_fit(series: np.ndarray) -> tuple[float, float, float]:

@@ -99,13 +99,14 @@ def order_by_runs(w: World, groups: np.ndarray, score: np.ndarray,
         return order_by(groups, score, w.streams[0]["priority"])
     counts = np.bincount(run, minlength=w.B)
     gens = w.generators("priority")
-    present = np.flatnonzero(counts)
-    perms = [gens[r].permutation(int(counts[r])) for r in present.tolist()]
-    if not perms:
-        return np.zeros(0, np.int64)
+    # permutation(k) is arange(k) shuffled: each run shuffles its own segment in place.
+    end = np.cumsum(counts)
+    start = end - counts
+    perm = np.arange(len(run)) - np.repeat(start, counts)
+    for r in np.flatnonzero(counts).tolist():
+        gens[r].shuffle(perm[start[r]:end[r]])
     by_run = np.argsort(run, kind="stable")
-    start = np.repeat((np.cumsum(counts) - counts)[present], counts[present])
-    return _sorted(groups, score, by_run[np.concatenate(perms) + start])
+    return _sorted(groups, score, by_run[perm + np.repeat(start, counts)])
 
 
 def _slot_draws(w: World) -> np.ndarray:
@@ -113,14 +114,16 @@ def _slot_draws(w: World) -> np.ndarray:
 
     Runs without a live innovation draw nothing (they have no candidates).
     """
-    shape = (2, w.S, w.p["periods_per_day"])
+    S, P = w.S, w.p["periods_per_day"]
     if w.B == 1:
-        return w.streams[0]["slots"].random(shape)
-    u = np.full((2, w.B * w.S, shape[2]), 2.0)
-    gens = w.generators("slots")
-    for r in np.flatnonzero(w.cat.n > 0):
-        u[:, r * w.S:(r + 1) * w.S] = gens[r].random(shape)
-    return u
+        return w.streams[0]["slots"].random((2, S, P))
+    # Run r's random((2, S, P)) is its next 2 x (S * P) numbers, as ``draw`` gives them
+    # for S * P elements and two rows.
+    live = np.flatnonzero(w.cat.n > 0)
+    u = np.full((2, w.B * S * P), 2.0)
+    u[:, (live[:, None] * (S * P) + np.arange(S * P)).ravel()] = w.draw(
+        "slots", np.repeat(live, S * P), rows=2)
+    return u.reshape(2, w.B * S, P)
 
 
 def priority(w: World, t: np.ndarray, best: np.ndarray) -> np.ndarray:

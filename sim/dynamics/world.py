@@ -35,6 +35,8 @@ from sim.dynamics.state import (
     specialist_fte,
 )
 from sim.dynamics.submodels import Stage
+from sim.dynamics.uniforms import Uniforms
+from sim.memory import keep_freed_memory
 from sim.network import StaffNetwork, build_network
 from sim.params import ParameterError
 from sim.rng import Streams
@@ -128,9 +130,13 @@ class World:
 
     def __init__(self, p: dict[str, Any], seeds: list[int]) -> None:
         self.p, self.seeds, self.B = p, [int(s) for s in seeds], len(seeds)
+        if self.B > 1:  # a batch's daily arrays are large: reuse freed memory (sim.memory)
+            keep_freed_memory()
         runs = [_setup_run(p, s) for s in self.seeds]
         self.streams = [r[0] for r in runs]
         self._generators: dict[str, list[np.random.Generator]] = {}
+        self._uniforms: dict[str, Uniforms] = {}
+        self._unbuffered: set[str] = set()
         self.networks = nets = [r[1] for r in runs]
         shape = {(n.n_teachers, n.n_nodes, n.n_schools) for n in nets}
         if len(shape) != 1:
@@ -237,23 +243,34 @@ class World:
         ``name``, k_r its number of elements, in the elements' order: exactly what the run
         alone draws for the same elements. Runs without elements draw nothing. Shape
         (rows, len(run)), or (len(run),) for one row.
+
+        In a batch, a stream whose first draw is small (a few numbers per run, such as
+        tickets) is served from read-ahead buffers (``sim.dynamics.uniforms``) from then
+        on, so a stream drawn here must not be read any other way; large draws go to
+        the runs' generators one by one.
         """
         if self.B == 1:
             shape = (rows, len(run)) if rows > 1 else len(run)
             return self.streams[0][name].random(shape) if len(run) else np.empty(shape)
+        run = np.asarray(run, np.int64)
+        buffer = self._uniforms.get(name)
+        if buffer is None and name not in self._unbuffered:
+            if len(run) * rows <= _SMALL_DRAW * self.B:
+                buffer = self._uniforms[name] = Uniforms(self.generators(name))
+            else:
+                self._unbuffered.add(name)
+        if buffer is not None:
+            return buffer.draw(run, rows)
         counts = np.bincount(run, minlength=self.B)
         gens = self.generators(name)
-        present = np.flatnonzero(counts).tolist()
-        if rows == 1:  # straight into one array, run after run
-            u = np.empty(len(run))
-            end = np.cumsum(counts).tolist()
-            for r in present:
-                gens[r].random(out=u[end[r] - int(counts[r]):end[r]])
-        else:
-            parts = [gens[r].random((rows, int(counts[r]))) for r in present]
-            if not parts:
-                return np.empty((rows, 0))
-            u = np.concatenate(parts, axis=-1)
+        end = np.cumsum(counts).tolist()
+        u = np.empty((rows, len(run)) if rows > 1 else len(run))
+        for r in np.flatnonzero(counts).tolist():
+            k = int(counts[r])
+            if rows == 1:  # straight into place
+                gens[r].random(out=u[end[r] - k:end[r]])
+            else:
+                u[:, end[r] - k:end[r]] = gens[r].random((rows, k))
         if (run[1:] >= run[:-1]).all():  # elements already in run order (the usual case)
             return u
         out = np.empty_like(u)
@@ -305,6 +322,9 @@ class World:
         """Live catalogue columns worked on today: the most of any run."""
         return int(self.cat.n.max(initial=0))
 
+
+#: Numbers per run up to which a stream's first draw makes it buffered (``World.draw``).
+_SMALL_DRAW = 80
 
 #: Staff fields with one row per node (teachers, then specialists).
 _PER_NODE = ("se", "skill", "reliance", "reliance_offset", "threshold", "stage", "successes")
