@@ -35,8 +35,10 @@ test-oldest:
 		--ignore=tests/test_e2e_browser.py --ignore=tests/test_sweep_dask.py \
 		--ignore=tests/test_wheel.py
 
+# Every section runs; the target fails at the end if any section printed FAILS.
 bench: $(STAMP)
-	$(PY) benchmarks/bench_model.py && $(PY) benchmarks/bench_sweep.py && $(PY) benchmarks/bench_district.py
+	status=0; for b in bench_model bench_sweep bench_district; do \
+		$(PY) benchmarks/$$b.py || status=1; echo; done; exit $$status
 
 viz: $(STAMP)
 	$(VENV)/bin/tis-sim viz

@@ -22,7 +22,9 @@ from sim.study.runspec import run_batch, run_spec
 # Cells that take different paths through the day: the default district; the do_for
 # style with a help desk switched off mid-run; the threshold rule with round-robin
 # priority; a complete graph (bass); no specialists (innovations only from outside, so
-# some runs have none live for a while); a part-time specialist raised to full time.
+# some runs have none live for a while); a part-time specialist raised to full time; the
+# priority policies whose scores are floats (lowest efficacy, with champions answering
+# tickets) and degrees (most connected, with random priority from mid-run).
 CELLS = {
     "default": ({}, (), 120),
     "do_for_desk": ({"support_style": "do_for", "helpdesk_share": 0.5},
@@ -33,6 +35,10 @@ CELLS = {
                         "external_innovation_rate": 3.0}, (), 150),
     "fte_change": ({"preset": "small_school", "specialist_fte": 0.2},
                    ((40, {"specialist_fte": 1.0}),), 120),
+    "lowest_efficacy": ({"priority_policy": "lowest_efficacy", "champion_share": 0.2,
+                         "champion_help": 0.3}, (), 100),
+    "most_connected": ({"priority_policy": "most_connected"},
+                       ((50, {"priority_policy": "random"}),), 100),
     # past a school year: every pattern measure (funnel, closed cycles, Bass fit) defined
     "patterns_year": ({"preset": "small_school", "specialist_fte": 0.6,
                        "external_innovation_rate": 2.0}, (), DAYS_PER_YEAR + 20),

@@ -34,18 +34,17 @@ class Uniforms:
         self.buf = np.empty((len(gens), _START))
         self.pos = np.full(len(gens), _START, np.int64)  # all used up: read on first draw
 
-    def _refill(self, runs: np.ndarray, need: np.ndarray) -> None:
-        """Make room for ``need[r]`` more uniforms of each run r in ``runs``."""
-        cap = self.buf.shape[1]
-        if need.max(initial=0) > cap:  # grow every buffer, keeping unread numbers in place
-            wider = np.empty((len(self.gens), max(2 * cap, int(need.max()))))
-            wider[:, :cap] = self.buf
-            self.buf, cap = wider, wider.shape[1]
+    def _refill(self, runs: np.ndarray, width: int) -> None:
+        """Move the unread numbers of runs ``runs`` to the front of their rows and read
+        ahead to the end; with a larger ``width``, every run's row is widened so."""
+        old = self.buf
+        if width > old.shape[1]:
+            self.buf = np.empty((len(self.gens), width))
+            runs = np.arange(len(self.gens))
         for r in runs.tolist():
-            left = cap - int(self.pos[r])
-            row = self.buf[r]
-            row[:left] = row[cap - left:].copy()
-            self.gens[r].random(out=row[left:])
+            unread = old[r, int(self.pos[r]):].copy()
+            self.buf[r, : len(unread)] = unread
+            self.gens[r].random(out=self.buf[r, len(unread):])
             self.pos[r] = 0
 
     def draw(self, run: np.ndarray, rows: int = 1) -> np.ndarray:
@@ -59,7 +58,8 @@ class Uniforms:
         cap = self.buf.shape[1]
         short = np.flatnonzero(self.pos + need > cap)
         if len(short):
-            self._refill(short, need[short])
+            most = int(need.max())
+            self._refill(short, cap if most <= cap else max(2 * cap, most))
             cap = self.buf.shape[1]
         if (run[1:] >= run[:-1]).all():  # elements in run order (the usual case)
             rank = rank_in_groups(run)
