@@ -254,8 +254,11 @@ def use_and_failures(w: World) -> Uses:
 
 
 def _wants_help(stage: np.ndarray) -> np.ndarray:
-    """Pairs in which a teacher may ask for a session: AWARE, ABANDONED or TRIAL (an
-    innovation to try, or in TRIAL); codes 1-3, so one unsigned comparison."""
+    """Pairs in which a teacher may ask for a session: bool, the shape of ``stage``.
+
+    AWARE, ABANDONED or TRIAL (an innovation to try, or in TRIAL): codes 1-3, so one
+    unsigned comparison.
+    """
     return stage.view(np.uint8) - np.uint8(1) < 3
 
 

@@ -145,15 +145,20 @@ def levels_of_use(w: World, top: np.ndarray | None = None) -> np.ndarray:
 
 
 def first_tried(w: World) -> np.ndarray:
-    """Per run, share of teachers who ever tried its first innovation (users or
-    ABANDONED); 0 before the run has one: float64[B]."""
+    """Per run, share of teachers who ever tried its first innovation: float64[B].
+
+    Tried means a user or ABANDONED; 0 before the run has a first innovation.
+    """
     tried = (w.staff.stage[: w.n_teachers, 0] >= ABANDONED).reshape(w.B, w.N).sum(axis=1)
     return np.where(w.cat.n > 0, tried / w.N, 0.0)
 
 
 def coaching_reach(w: World) -> np.ndarray:
-    """Per run, distinct teachers with a session in the last 8 weeks and school year, per
-    FTE (0 without specialist time): float64 (B, 2).
+    """Per run, distinct teachers coached in the last 8 weeks and school year, per FTE.
+
+    Returns float64 (B, 2): teachers with a session in the last ``CYCLE_WINDOW`` school
+    days and in the last school year, per FTE of the run's specialists (0 without
+    specialist time).
 
     Digital Promise's coaches: about 9 teachers per 8-week cycle and about 20 per school
     year per full-time coach (Bakhshaei et al. 2018, 2019).
@@ -223,7 +228,6 @@ def daily(w: World, top: np.ndarray | None = None) -> np.ndarray:
 
 
 def bass_fit(series: np.ndarray) -> tuple[float, float, float]:
-
     """Bass p, q (per school year) and the inflection level of a cumulative curve.
 
     Fits ``F(t) = m (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t})`` (Bass 1969) by least

@@ -35,8 +35,10 @@ class Uniforms:
         self.pos = np.full(len(gens), _START, np.int64)  # all used up: read on first draw
 
     def _refill(self, runs: np.ndarray, width: int) -> None:
-        """Move the unread numbers of runs ``runs`` to the front of their rows and read
-        ahead to the end; with a larger ``width``, every run's row is widened so."""
+        """Read ahead for runs ``runs``: unread numbers to the front, new ones after them.
+
+        With a ``width`` beyond the buffer's, every run's row is widened and read ahead.
+        """
         old = self.buf
         if width > old.shape[1]:
             self.buf = np.empty((len(self.gens), width))
