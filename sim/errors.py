@@ -8,11 +8,31 @@ value and says what to do; ``sim/cli/main.py`` prints it as one line.
 
 from __future__ import annotations
 
+import difflib
 import importlib
+from collections.abc import Iterable
 
 
 class UserError(Exception):
     """Base class of errors caused by the user's input (parameters, files, configs)."""
+
+
+class InputWarning(UserWarning):
+    """An input that is valid but probably not what the user meant.
+
+    E.g. a node table without specialists. ``sim/cli/main.py`` prints each one once, as
+    one line ``tis-sim COMMAND: warning: MESSAGE``.
+    """
+
+
+def did_you_mean(name: str, valid: Iterable[str]) -> str:
+    """`` (did you mean 'X'?)`` with the closest valid name (``difflib``), or ``""``.
+
+    Every message about an unknown name (a parameter in ``--set``, a file key, an example)
+    uses it, so they all suggest the same way.
+    """
+    close = difflib.get_close_matches(str(name), list(valid), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class MissingExtraError(UserError):

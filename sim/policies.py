@@ -28,7 +28,7 @@ import numpy as np
 
 from sim.dynamics.state import specialist_fte
 from sim.dynamics.submodels import DAYS_PER_YEAR
-from sim.errors import UserError
+from sim.errors import UserError, did_you_mean
 from sim.params import PARAMS, ParameterError, ParamSpec, resolve, school_sizes
 
 #: Dynamic parameters that the model reads only when it is built, so changing them
@@ -272,12 +272,14 @@ def make_policy(name: str, settings: Mapping[str, Any]) -> Policy:
             names the policy, the key and the valid choices.
     """
     if name not in POLICIES:
-        raise PolicyError(f"unknown policy {name!r}; valid policies are: "
+        raise PolicyError(f"unknown policy {name!r}{did_you_mean(name, POLICIES)}; valid "
+                          "policies are: "
                           + ", ".join(sorted(POLICIES)))
     valid = setting_names(name)
     unknown = sorted(set(settings) - set(valid))
     if unknown:
-        raise PolicyError(f"policy {name!r} has no setting(s) {', '.join(map(repr, unknown))}; "
+        raise PolicyError(f"policy {name!r} has no setting(s) {', '.join(map(repr, unknown))}"
+                          f"{did_you_mean(unknown[0], valid)}; "
                           f"valid settings are: {', '.join(valid)}")
     cls = POLICIES[name]
     missing = [f.name for f in fields(cls) if f.name not in settings
@@ -308,8 +310,9 @@ class Parameters(Policy):
         checked = {}
         for key, value in self.set.items():
             if key not in PARAMS:
-                raise PolicyError(f"policy {self.name!r}: set.{key} is not a model parameter; "
-                                  "valid names are: " + ", ".join(sorted(PARAMS)))
+                raise PolicyError(f"policy {self.name!r}: set.{key} is not a model parameter"
+                                  f"{did_you_mean(key, PARAMS)}; valid names are: "
+                                  + ", ".join(sorted(PARAMS)))
             checked[key] = self._check_setting(f"set.{key}", key, value)
         # A private copy: the caller's table is never shared or changed.
         object.__setattr__(self, "set", checked)

@@ -61,9 +61,15 @@ def write(folder: Path, name: str, text: str | bytes) -> Path:
 
 
 def run_cli(capsys, *args: str) -> tuple[int, str, list[str]]:
-    """``tis-sim ARGS`` in this process: exit status, stdout and the lines of stderr."""
+    """``tis-sim ARGS`` in this process: exit status, stdout and the lines of stderr.
+
+    A usage error (argparse's ``SystemExit``) gives its exit status like any other.
+    """
     capsys.readouterr()
-    code = main([str(a) for a in args])
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:  # a usage error found by argparse (an option's type)
+        code = exc.code
     out, err = capsys.readouterr()
     return code, out, [line for line in err.splitlines() if line.strip()]
 

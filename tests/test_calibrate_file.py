@@ -258,7 +258,8 @@ BAD_COMMANDS = [
      "[calibration] name = '../x' is not allowed (a path, not a name"),
     ("days over the hard limit",
      lambda d: [str(_write(d, _replace(GOOD, "years = 2", "years = 1000")))],
-     "[calibration.years] 180,000 is more than the limit of 18,000 school days"),
+     "[calibration.years] 1000 is not allowed; expected an integer from 1 to 100 (school "
+     "years of 180 days)"),
     ("population over the hard limit",
      lambda d: [str(_write(d, _replace(GOOD, "population = 10", "population = 9999999")))],
      "[calibration.population] 9,999,999 is more than the limit"),

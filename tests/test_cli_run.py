@@ -35,7 +35,8 @@ def test_bad_parameter_is_one_line_without_traceback():
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip() == (
-        "tis-sim run: error: parameter 'specialist_fte': 2.0 is not allowed; "
+        "tis-sim run: error: --set specialist_fte=2: parameter 'specialist_fte': 2.0 is not "
+        "allowed; "
         "expected a number from 0.1 to 1.0")
 
 

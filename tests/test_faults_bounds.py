@@ -37,7 +37,8 @@ CASES = {
     "days": ("sweep", _exp(days=10**12), "[experiment.days] 1,000,000,000,000 is more than "
                                          "the limit of 18,000 school days"),
     "years": ("sweep", _exp(years=10**9, days=None).replace("days = None\n", ""),
-              "[experiment.years] 180,000,000,000 is more than the limit"),
+              "[experiment.years] 1000000000 is not allowed; expected an integer from 1 to "
+              "100 (school years of 180 days)"),
     "steps": ("sweep", EXPERIMENT.replace("values = [0.2, 0.4]",
                                           f"range = [0.1, 1.0]\nsteps = {HUGE}"),
               "[sweep.specialist_fte.steps] 1,000,000,000 is more than the limit of 10,000"),
@@ -84,16 +85,61 @@ def test_work_over_a_hard_limit_is_refused_at_once(case, tmp_path, capsys):
     assert time.perf_counter() - t0 < 20 and peak < 50 * 2**20  # nothing was allocated
 
 
-def test_run_and_whatif_options_are_bounded_too(tmp_path, capsys):
-    line = one_error(capsys, "run", "--days", str(10**12), "--dry-run")
-    assert "--days/--years: 1,000,000,000,000 is more than the limit of 18,000" in line
-    line = one_error(capsys, "run", "--years", str(10**9), "--dry-run")
-    assert "--days/--years: 180,000,000,000 is more than the limit" in line
-    path = write(tmp_path, "s.toml", SCENARIOS)
-    line = one_error(capsys, "whatif", path, "--replicates", str(HUGE), "--dry-run")
-    assert "replicates = 1,000,000,000 is more than the limit of 100,000" in line
-    line = one_error(capsys, "whatif", path, "--days", str(10**12), "--dry-run")
-    assert "days = 1,000,000,000,000 is more than the limit of 18,000" in line
+# Options given in a unit: (argv, what the message must say in that unit). The option as
+# typed, the value as typed, the allowed range in the option's unit; never the internal days.
+UNIT_OPTIONS = {
+    "run --years -1": (["run", "--years", "-1"], "from 1 to 100 school years of 180 days"),
+    "run --years 0": (["run", "--years", "0"], "from 1 to 100 school years of 180 days"),
+    "run --years huge": (["run", "--years", str(HUGE)], "from 1 to 100 school years"),
+    "run --days -1": (["run", "--days", "-1"], "from 1 to 18,000 school days"),
+    "run --days huge": (["run", "--days", str(10**12)], "from 1 to 18,000 school days"),
+    "whatif --days 0": (["whatif", "s.toml", "--days", "0"], "from 1 to 18,000 school days"),
+    "whatif --days huge": (["whatif", "s.toml", "--days", str(10**12)], "from 1 to 18,000"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNIT_OPTIONS))
+def test_an_option_is_reported_in_its_own_unit(case, tmp_path, capsys):
+    argv, said = UNIT_OPTIONS[case]
+    argv = [str(write(tmp_path, a, SCENARIOS)) if a == "s.toml" else a for a in argv]
+    option, value = argv[-2:]
+    line = one_error(capsys, *argv, "--dry-run")
+    assert f"argument {option}: {value!r} is not allowed" in line and said in line
+    assert "days/" not in line and (option == "--days" or " days is" not in line)
+
+
+UNCERTAIN = SCENARIOS + "[uncertainty]\nworlds = 16\n[uncertainty.q_peer]\nrange = [0.2, 0.6]\n"
+# An option that overrides a file value: (file, argv, what the message says). It names the
+# option and the value typed, never the file key alone ("[study] replicates = ...").
+OVERRIDES = {
+    "replicates over the limit": (SCENARIOS, ["--replicates", str(HUGE)],
+                                  "argument --replicates: '1000000000' is not allowed; "
+                                  "expected an integer from 2 to 100,000 replicates"),
+    "replicates below 2": (SCENARIOS, ["--replicates", "1"], "argument --replicates: '1'"),
+    "days over the limit": (SCENARIOS, ["--days", str(10**12)], "argument --days: "),
+    "worlds over the limit": (UNCERTAIN, ["--worlds", str(HUGE)], "argument --worlds: "),
+    "worlds without an uncertainty table": (SCENARIOS, ["--worlds", "4"],
+                                            "--worlds 4 needs an [uncertainty] table"),
+    "days before every scenario": (SCENARIOS.replace('style = "coach"',
+                                                     'style = "coach"\nfrom_day = 3'),
+                                   ["--days", "2"], "--days 2: every scenario starts after"),
+    "replicates x worlds over the run limit": (UNCERTAIN, ["--replicates", "100000"],
+                                               "[uncertainty] worlds = 16 x --replicates "
+                                               "100000 x 2 arms"),
+    "worlds x replicates over the run limit": (UNCERTAIN, ["--worlds", "200000",
+                                                           "--replicates", "10"],
+                                               "--worlds 200000 x --replicates 10 x 2 arms"),
+}
+
+
+@pytest.mark.parametrize("case", list(OVERRIDES))
+def test_an_option_that_overrides_a_file_value_is_named_not_the_key(case, tmp_path, capsys):
+    text, argv, said = OVERRIDES[case]
+    path = write(tmp_path, "s.toml", text)
+    line = one_error(capsys, "whatif", path, *argv, "--dry-run")
+    assert said in line
+    assert "[study] replicates =" not in line and "[study] days =" not in line
+    assert "[uncertainty.worlds]" not in line
 
 
 def test_the_soft_limit_gives_the_estimate_and_yes_passes_it(tmp_path, capsys):

@@ -166,3 +166,30 @@ def test_sigint_stops_a_dask_sweep_within_seconds_and_it_resumes(experiment, clu
     assert 0 < len(load_summaries(out)) < RUNS
     assert read_manifest(out)["sessions"][-1]["status"] == "interrupted"
     _resume_matches_serial(path, out, serial, cluster)
+
+
+def test_a_local_cluster_starts_without_a_warning_when_port_8787_is_taken(recwarn):
+    """Dask's dashboard defaults to 8787 and warns when it is taken (a second sweep, a
+    notebook's cluster): both LocalClusters we start use a free local port instead."""
+    import socket
+
+    from sim.calibrate import sampler
+    from sim.study import backends
+
+    pytest.importorskip("distributed")
+    with socket.socket() as taken:
+        try:
+            taken.bind(("127.0.0.1", 8787))
+            taken.listen()
+        except OSError:  # already taken by something else: the same situation
+            pass
+        cluster = backends.local_cluster(1)
+        try:
+            link = cluster.dashboard_link
+        finally:
+            cluster.close()
+    assert sampler.local_cluster is backends.local_cluster  # calibrate starts the same way
+    port_warnings = [str(w.message) for w in recwarn
+                     if issubclass(w.category, UserWarning) and "8787" in str(w.message)]
+    assert not port_warnings
+    assert link.startswith("http://127.0.0.1:") and ":8787/" not in link

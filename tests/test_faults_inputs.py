@@ -144,3 +144,34 @@ def test_a_corrupt_results_manifest_is_one_line(tmp_path, capsys):
     write(out, "manifest.json", '{"spec_hash": "ab')
     line = one_error(capsys, "report", out)
     assert "manifest.json" in line and "not valid JSON" in line
+
+
+# Every way a parameter name reaches a command: (command and file text or options). A
+# misspelt name gets difflib's closest valid name, whichever way it came.
+TYPO = "specialist_ftee"
+NAMED = {
+    "run --set": ("run", None, ["--set", f"{TYPO}=0.3", "--days", "1"]),
+    "run --config": ("run", f"[params]\n{TYPO} = 0.3\n", ["--days", "1"]),
+    "sweep [fixed]": ("sweep", EXPERIMENT + f"[fixed]\n{TYPO} = 0.3\n", []),
+    "sweep [sweep]": ("sweep", EXPERIMENT.replace("[sweep.specialist_fte]",
+                                                  f"[sweep.{TYPO}]"), []),
+    "whatif [baseline]": ("whatif", SCENARIOS.replace('preset = "small_school"',
+                                                      f'preset = "small_school"\n{TYPO} = 0.3'),
+                          []),
+    "whatif parameters policy": ("whatif", SCENARIOS + "[scenarios.more]\npolicy = "
+                                 f'"parameters"\ncost_fte = 1.0\nset = {{ {TYPO} = 0.8 }}\n',
+                                 []),
+    "whatif [uncertainty]": ("whatif", SCENARIOS + f"[uncertainty.{TYPO}]\n"
+                             "range = [0.2, 0.6]\n", []),
+}
+
+
+@pytest.mark.parametrize("case", list(NAMED))
+def test_an_unknown_parameter_name_suggests_the_closest(case, tmp_path, capsys):
+    cmd, text, extra = NAMED[case]
+    args = [cmd, "--dry-run", "--out", tmp_path / "out", *extra]
+    if text is not None:
+        path = write(tmp_path, "in.toml", text)
+        args = [*args, "--config", path] if cmd == "run" else [cmd, path, *args[1:]]
+    line = one_error(capsys, *args)
+    assert TYPO in line and "(did you mean 'specialist_fte'?)" in line

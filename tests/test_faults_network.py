@@ -99,3 +99,71 @@ def test_whatif_warns_about_a_policy_the_loaded_network_ignores(tmp_path, capsys
     assert code == 0, err
     (line,) = _warnings(err)
     assert "specialists_per_school=2 has no effect" in line
+
+
+NO_SPECIALISTS = "id,school,department,role\na,s1,d1,teacher\nb,s1,d1,teacher\nc,s1,d2,teacher\n"
+
+
+def _no_specialist_files(folder: Path) -> tuple[Path, Path]:
+    return (write(folder, "edges.csv", "source,target\na,b\nb,c\n"),
+            write(folder, "nodes.csv", NO_SPECIALISTS))
+
+
+def _command(kind: str, folder: Path, edges: Path, nodes: Path) -> list:
+    """Every command that reads a node table, checking only (dry run) where it can."""
+    out = ["--out", folder / "out"]
+    if kind == "run":
+        return ["run", "--days", "3", "--set", f"network_file={edges}",
+                "--set", f"nodes_file={nodes}", *out]
+    if kind == "sweep":
+        path = write(folder, "x.toml", f"""
+            [experiment]
+            name = "x"
+            days = 3
+            seed = 1
+            [fixed]
+            network_file = "{edges}"
+            nodes_file = "{nodes}"
+            [sweep.specialist_fte]
+            values = [0.2, 0.4]
+            """)
+        return ["sweep", path, "--dry-run", *out]
+    path = write(folder, "s.toml", f"""
+        [study]
+        name = "x"
+        days = 4
+        replicates = 2
+        [costs]
+        currency = "USD"
+        fte_price = 75000
+        [baseline]
+        network_file = "{edges}"
+        nodes_file = "{nodes}"
+        [scenarios.more]
+        policy = "parameters"
+        cost_fte = 1.0
+        set = {{ specialist_fte = 0.8 }}
+        """)
+    return ["whatif", path, "--dry-run", *out]
+
+
+@pytest.mark.parametrize("kind", ["run", "sweep", "whatif"])
+def test_a_node_table_without_specialists_warns_once_naming_the_file(kind, tmp_path, capsys):
+    edges, nodes = _no_specialist_files(tmp_path)
+    code, _, err = run_cli(capsys, *_command(kind, tmp_path, edges, nodes))
+    assert code == 0, err
+    (line,) = _warnings(err)  # one line, once, whatever the number of runs
+    assert line.startswith(f"tis-sim {kind}: warning: {nodes}: ")
+    assert "no specialist rows" in line and "role = specialist" in line
+    # the tiny files have specialists: no warning
+    code, _, err = run_cli(capsys, *_command(kind, tmp_path, EDGES, NODES))
+    assert code == 0 and not [w for w in _warnings(err) if "specialist rows" in w], err
+
+
+def test_load_network_warns_without_specialists_for_library_users(tmp_path):
+    from sim.errors import InputWarning
+
+    edges, nodes = _no_specialist_files(tmp_path)
+    with pytest.warns(InputWarning, match="no specialist rows"):
+        net = load_network(edges, nodes)
+    assert net.n_specialists == 0 and net.n_teachers == 3

@@ -161,5 +161,5 @@ def test_a_horizon_before_every_scenario_is_one_line_naming_it(tmp_path, capsys)
     path.write_text(LATE.replace("share = 0.5\ncost = 1000", "share = 0.5\nfrom_day = 30"))
     assert main(["whatif", str(path), "--days", "20", "--dry-run"]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "late.toml: [study] days = 20" in err
+    assert len(err.splitlines()) == 1 and "late.toml: --days 20: " in err  # the option typed
     assert "every scenario starts after the horizon" in err and "Traceback" not in err

@@ -260,7 +260,7 @@ def test_a_worlds_override_redraws_fewer_worlds_and_gets_its_own_folder(tmp_path
     path = tmp_path / "plain.toml"
     path.write_text(BASE)
     assert main(["whatif", str(path), "--worlds", "3", "--quiet"]) == 2
-    assert "[uncertainty] missing; worlds = 3 needs" in capsys.readouterr().err
+    assert "[uncertainty] missing; --worlds 3 needs" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("worlds", "fragment"), [

@@ -33,6 +33,7 @@ from sim.study.backends import (
     _check_reachable,
     _worker_init,
     default_workers,
+    local_cluster,
 )
 
 #: Largest batch, in population sizes (bounds the waste of the last batch of a generation).
@@ -75,11 +76,10 @@ class Executor:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
                                              initializer=_worker_init, initargs=(os.getpid(),))
         elif self.backend == "dask" and self._client is None:
-            from dask.distributed import Client, LocalCluster
+            from dask.distributed import Client
 
             if self.scheduler == "local":
-                self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                             processes=True, dashboard_address=None)
+                self._cluster = local_cluster(self.workers)
                 self._client = Client(self._cluster)
             else:
                 _check_reachable(self.scheduler)

@@ -26,7 +26,7 @@ from sim.dynamics.submodels import DAYS_PER_YEAR
 from sim.errors import UserError
 from sim.files import parse_toml, read_text
 from sim.params import PARAMS, PRESETS, resolve
-from sim.study.bounds import over_limit
+from sim.study.bounds import MAX_YEARS, YEARS_ALLOWED, over_limit
 from sim.study.experiment import Dimension, ExperimentFileError
 from sim.study.experiment import _only_keys as only_keys  # shared key checks
 from sim.study.experiment import _param as param_spec
@@ -120,13 +120,17 @@ def _parse(text: str, path: Path) -> Calibration:
                                                + ", ".join(sorted(PRESETS)))
     if "days" in cal and "years" in cal:
         raise err(path, "calibration", "give 'days' or 'years', not both")
-    days = (as_int(path, "calibration.years", cal["years"], 1, "an integer >= 1") * DAYS_PER_YEAR
-            if "years" in cal else
-            as_int(path, "calibration.days", cal.get("days", 3 * DAYS_PER_YEAR), 1,
-                 "an integer >= 1 (school days; 180 per year)"))
-    if over_limit("days", days):
-        raise err(path, "calibration.years" if "years" in cal else "calibration.days",
-                  f"{over_limit('days', days)} ({days:,} school days)")
+    if "years" in cal:  # bounded and reported in years, the unit the user wrote
+        years = as_int(path, "calibration.years", cal["years"], 1, YEARS_ALLOWED)
+        if years > MAX_YEARS:
+            raise err(path, "calibration.years", f"{years!r} is not allowed; expected "
+                                                 f"{YEARS_ALLOWED}")
+        days = years * DAYS_PER_YEAR
+    else:
+        days = as_int(path, "calibration.days", cal.get("days", 3 * DAYS_PER_YEAR), 1,
+                      "an integer >= 1 (school days; 180 per year)")
+        if over_limit("days", days):
+            raise err(path, "calibration.days", f"{over_limit('days', days)}")
     fixed = {n: _checked(path, f"fixed.{n}", n, v)
              for n, v in only_keys(path, "fixed", data.get("fixed", {}), tuple(PARAMS)).items()}
     priors_table = data.get("parameters", {})

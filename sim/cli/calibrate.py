@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.cli.options import add_backend_options, backend_from_args
+from sim.cli.options import add_backend_options, backend_from_args, warn_ignored
+from sim.params import PRESETS
 from sim.study.paths import check_out_dir
 
 EXAMPLES = """examples:
@@ -38,6 +39,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     from sim.cli.sweep import print_outputs
 
     cal = load_calibration(args.file)  # a bad file is reported even without pyABC
+    warn_ignored(args, {**PRESETS[cal.preset], **cal.fixed}, str(args.file))
     require_pyabc()
     from sim.calibrate.report import write_report
 

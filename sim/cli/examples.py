@@ -16,7 +16,6 @@ Run from a source checkout, the checkout's own ``experiments/`` folder is used.
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
 import tomllib
@@ -24,7 +23,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from sim.errors import UserError
+from sim.errors import UserError, did_you_mean
 from sim.study.manifest import atomic_write
 from sim.study.provenance import package_version, source_checkout
 
@@ -84,9 +83,8 @@ def find(name: str, files: dict[str, Traversable]) -> Traversable:
         if candidate in files:
             return files[candidate]
     stems = sorted({n.removesuffix(".toml") for n in files})
-    close = difflib.get_close_matches(name, stems, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise ExampleError(f"example {name!r} does not exist{hint}; available: "
+    raise ExampleError(f"example {name!r} does not exist{did_you_mean(name, stems)}; "
+                       "available: "
                        + ", ".join(stems))
 
 

@@ -15,10 +15,11 @@ import importlib
 import platform
 import signal
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
-from sim.errors import RunFailedError, UserError
+from sim.errors import InputWarning, RunFailedError, UserError
 from sim.study.provenance import PACKAGE_DIR, package_version
 
 #: Modules that register subcommands, in the order shown by ``tis-sim --help``.
@@ -85,6 +86,28 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def _input_warnings_as_lines(command: str) -> Iterator[None]:
+    """Show each :class:`InputWarning` once, as ``tis-sim COMMAND: warning: MESSAGE``.
+
+    Other warnings keep Python's own display.
+    """
+    shown: set[str] = set()
+    with warnings.catch_warnings():  # restores the filters and showwarning afterwards
+        original = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None) -> None:
+            if not issubclass(category, InputWarning):
+                original(message, category, filename, lineno, file, line)
+            elif (text := _one_line(message)) not in shown:
+                shown.add(text)
+                print(f"tis-sim {command}: warning: {text}", file=sys.stderr)
+
+        warnings.simplefilter("always", InputWarning)  # repeats are dropped by `shown`
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tis-sim`` console script."""
     args, extra = build_parser().parse_known_args(argv)
@@ -93,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"(see 'tis-sim {args.command} --help')", file=sys.stderr)
         return 2
     try:
-        with _sigterm_as_interrupt():
+        with _sigterm_as_interrupt(), _input_warnings_as_lines(args.command):
             return int(args.func(args) or 0)
     except (UserError, FileNotFoundError) as exc:
         print(f"tis-sim {args.command}: error: {_one_line(exc)}", file=sys.stderr)

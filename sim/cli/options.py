@@ -14,26 +14,41 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import require_extra
-from sim.network import ignored_with_files
+from sim.network import ignored_with_files, load_network
 from sim.study.backends import BACKENDS, DEFAULT_WORKER_TIMEOUT, BackendError, default_workers
-from sim.study.bounds import SOFT_CPU_HOURS, Work, check_work
+from sim.study.bounds import LIMITS, MAX_YEARS, SOFT_CPU_HOURS, YEARS_UNIT, Work, check_work
 from sim.study.paths import check_out_dir
 
 
-def at_least(low: int) -> Callable[[str], int]:
-    """An argparse type: an integer of at least ``low``."""
+def at_least(low: int, high: int | None = None, unit: str = "") -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``low`` (and at most ``high``).
+
+    The message names the value as typed and the range in the option's own unit
+    (``unit``, e.g. "school years of 180 days"), never in an internal one.
+    """
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = low - 1
-        if value < low:
+        if value < low or (high is not None and value > high):
+            allowed = f">= {low}" if high is None else f"from {low} to {high:,}"
             raise argparse.ArgumentTypeError(f"{text!r} is not allowed; expected an integer "
-                                             f">= {low}")
+                                             f"{allowed}{f' {unit}' if unit else ''}")
         return value
 
     return parse
+
+
+def within_limit(name: str, low: int) -> Callable[[str], int]:
+    """An argparse type: an integer from ``low`` to the hard limit ``name`` (``LIMITS``)."""
+    return at_least(low, LIMITS[name].high, LIMITS[name].what)
+
+
+def school_years() -> Callable[[str], int]:
+    """An argparse type: whole school years, at most the hard limit on days."""
+    return at_least(1, MAX_YEARS, YEARS_UNIT)
 
 
 def positive_seconds(text: str) -> float:
@@ -95,7 +110,14 @@ def checked_out(args: argparse.Namespace, out: Path, option: str = "--out") -> P
 
 
 def warn_ignored(args: argparse.Namespace, given: Mapping[str, Any], origin: str) -> None:
-    """Say once which of the given parameters a loaded network makes irrelevant."""
+    """Say once which of the given parameters a loaded network makes irrelevant.
+
+    A loaded network is read here, before any run, so its own warnings (a node table
+    without specialists: :class:`sim.errors.InputWarning`) are said once, even in a dry run.
+    """
+    files = given.get("network_file"), given.get("nodes_file")
+    if all(isinstance(f, str | Path) and f and f != "(swept)" for f in files):
+        load_network(*files)
     ignored = ignored_with_files(given)
     if ignored:
         shown = ", ".join(f"{k}={v!r}" for k, v in ignored.items())

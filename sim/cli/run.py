@@ -14,14 +14,15 @@ from sim.cli.options import (
     checked_out,
     dry_run_done,
     out_folder,
+    school_years,
     warn_ignored,
+    within_limit,
 )
 from sim.dynamics.submodels import DAYS_PER_YEAR
-from sim.errors import UserError
 from sim.network import district_used
-from sim.params import PARAMS, PRESETS, parse_assignment, resolve
+from sim.params import PARAMS, PRESETS, ParameterError, parse_assignment, resolve
 from sim.params.config import load_param_file
-from sim.study.bounds import Work, check_limit, teachers_of
+from sim.study.bounds import LIMITS, MAX_YEARS, Work, teachers_of
 
 
 def add_param_options(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +39,12 @@ def add_param_options(parser: argparse.ArgumentParser) -> None:
 def params_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """Overrides from --config then --set, validated against the preset."""
     overrides = load_param_file(args.config) if args.config else {}
-    overrides.update(parse_assignment(a) for a in args.assignments)
+    for text in args.assignments:
+        try:
+            name, value = parse_assignment(text)
+        except ParameterError as exc:
+            raise ParameterError(f"--set {text}: {exc}") from None
+        overrides[name] = value
     resolve(args.preset, **overrides)  # validate now: errors name the parameter
     return overrides
 
@@ -60,10 +66,8 @@ def _run(args: argparse.Namespace) -> int:
     from sim.single.run import run_single
 
     overrides = params_from_args(args)
+    # both options are bounded by their types, each in its own unit
     days = args.days if args.days is not None else args.years * DAYS_PER_YEAR
-    if days < 1:
-        raise UserError(f"--days/--years: {days} days is not allowed; expected at least 1")
-    check_limit("days", days, "--days/--years")
     warn_ignored(args, {**PRESETS[args.preset], **overrides}, "this run")
     work = Work.of([(teachers_of(overrides, args.preset), days, 1)])
     check_request(args, work)
@@ -117,8 +121,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_param_options(p)
     p.add_argument("--seed", type=seed_type, default=1,
                    help="integer seed (default: %(default)s)")
-    p.add_argument("--years", type=int, default=3, help="school years of 180 days (default: 3)")
-    p.add_argument("--days", type=int, help="school days (overrides --years)")
+    p.add_argument("--years", type=school_years(), default=3,
+                   help=f"school years of {DAYS_PER_YEAR} days, 1 to {MAX_YEARS} (default: 3)")
+    p.add_argument("--days", type=within_limit("days", 1),
+                   help=f"school days, 1 to {LIMITS['days'].high:,} (overrides --years)")
     p.add_argument("--out", type=out_folder, default=Path("results/run"),
                    help="output folder (default: %(default)s)")
     add_work_options(p)

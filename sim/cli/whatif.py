@@ -14,12 +14,12 @@ from typing import Any
 from sim.cli.options import (
     add_backend_options,
     add_work_options,
-    at_least,
     backend_from_args,
     check_request,
     checked_out,
     dry_run_done,
     warn_ignored,
+    within_limit,
 )
 from sim.cli.sweep import add_format_option
 from sim.params import PRESETS
@@ -43,7 +43,8 @@ Interrupted? Run the same command again: finished runs are kept and skipped."""
 def _whatif(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("replicates", args.replicates), ("days", args.days),
                                    ("worlds", args.worlds)) if v is not None}
-    study = load_study(args.file, **overrides)
+    # a value the user typed is blamed on the option, not on the file key it overrides
+    study = load_study(args.file, options={k: f"--{k}" for k in overrides}, **overrides)
     n_runs = len(study.specs())
     out = args.out or default_out(study, quick=bool(overrides))
     backend = backend_from_args(args)  # as in `tis-sim sweep`
@@ -104,12 +105,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         p, fresh_help="discard this study's earlier runs (default: resume, keeping them)",
         out_help="results folder (default: results/<study name>, or "
                  "results/<study name>-<N>rep-<N>d[-<K>w] with --replicates/--days/--worlds)")
-    p.add_argument("--replicates", type=at_least(2), metavar="N",
+    p.add_argument("--replicates", type=within_limit("replicates", 2), metavar="N",
                    help="override the file's replicates (at least 2: intervals need them)")
-    p.add_argument("--days", type=at_least(1), metavar="N",
+    p.add_argument("--days", type=within_limit("days", 1), metavar="N",
                    help="override the file's horizon (school days); scenarios that start "
                         "after it are skipped with a warning")
-    p.add_argument("--worlds", type=at_least(2), metavar="K",
+    p.add_argument("--worlds", type=within_limit("points", 2), metavar="K",
                    help="override the [uncertainty] table's worlds (parameter draws)")
     add_work_options(p)
     add_format_option(p)

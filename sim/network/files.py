@@ -51,11 +51,13 @@ import io
 import math
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from sim.errors import InputWarning
 from sim.files import InputFileError, read_text
 from sim.network.staff import StaffNetwork
 
@@ -94,10 +96,17 @@ def load_network(
     Returns:
         The network: teachers first, then specialists; ``labels`` holds the file ids.
 
+    Warns:
+        InputWarning: the node table has no specialist rows (valid, but rarely meant).
+
     Raises:
         NetworkFileError: a file is missing, empty or malformed, or the two files disagree.
     """
     ids, school, dept, is_spec, adopted, school_labels = _read_nodes(Path(nodes_path))
+    if not is_spec.any():  # valid (a district without specialists) but rarely meant
+        warnings.warn(f"{nodes_path}: the node table has no specialist rows, so the district "
+                      "has no specialists (no sessions, training or help from them); a "
+                      "specialist is a row with role = specialist", InputWarning, stacklevel=2)
     order = np.r_[np.flatnonzero(~is_spec), np.flatnonzero(is_spec)]  # teachers first
     node_of = {ids[i]: new for new, i in enumerate(order)}
     edges = _read_edges(Path(edges_path), node_of, Path(nodes_path))

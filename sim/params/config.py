@@ -13,10 +13,10 @@ the file as well as the parameter.
 
 from __future__ import annotations
 
-import difflib
 import os
 from typing import Any
 
+from sim.errors import did_you_mean
 from sim.files import InputFileError, read_toml
 from sim.params.definitions import PARAMS, ParameterError
 
@@ -52,9 +52,8 @@ def load_param_file(path: str | os.PathLike) -> dict[str, Any]:
     out = {}
     for name, value in table.items():
         if name not in PARAMS:
-            close = difflib.get_close_matches(name, list(PARAMS), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise InputFileError(path, f"{where}unknown parameter {name!r}{hint}; "
+            raise InputFileError(path, f"{where}unknown parameter {name!r}"
+                                       f"{did_you_mean(name, PARAMS)}; "
                                        "`tis-sim params` lists the valid names")
         if isinstance(value, dict | list):
             raise InputFileError(path, f"{where}{name} = {value!r} is not allowed; expected "

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sim.errors import UserError
+from sim.errors import UserError, did_you_mean
 from sim.params.table import CHOICE_LABELS, SPEC_ROWS
 
 
@@ -194,7 +194,8 @@ def validate(values: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(values) - set(PARAMS))
     if unknown:
         raise ParameterError(
-            f"unknown parameter(s) {', '.join(map(repr, unknown))}; valid names are: "
+            f"unknown parameter(s) {', '.join(map(repr, unknown))}"
+            f"{did_you_mean(unknown[0], PARAMS)}; valid names are: "
             + ", ".join(sorted(PARAMS))
         )
     out = {name: spec.default for name, spec in PARAMS.items()}
@@ -251,8 +252,8 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if not sep:
         raise ParameterError(f"{text!r} is not of the form name=value")
     if name not in PARAMS:
-        raise ParameterError(f"unknown parameter {name!r}; valid names are: "
-                             + ", ".join(sorted(PARAMS)))
+        raise ParameterError(f"unknown parameter {name!r}{did_you_mean(name, PARAMS)}; "
+                             "`tis-sim params` lists the valid names")
     spec = PARAMS[name]
     value: Any = raw
     if spec.kind == "bool":

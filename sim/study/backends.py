@@ -21,13 +21,14 @@ import signal
 import socket
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sim.errors import RunFailedError, UserError, require_extra
+from sim.errors import InputWarning, RunFailedError, UserError, require_extra
 from sim.study.batching import make_batches
 from sim.study.runspec import Outcome, RunSpec, failed, run_batch
 
@@ -128,6 +129,9 @@ def _worker_init(parent: int) -> None:
     # Ctrl-C goes to the whole process group; only the parent handles it (it flushes
     # results and shuts the pool down), so workers do not print tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The parent says each input warning once (checking the input before any run);
+    # every worker repeating it for every run it builds would bury it.
+    warnings.filterwarnings("ignore", category=InputWarning)
 
     # A parent killed with SIGKILL cannot shut its pool down, and idle workers would wait
     # for work forever: they notice that they were re-parented and leave.
@@ -137,6 +141,13 @@ def _worker_init(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
+def _run_batch_quietly(job: Job) -> list[Outcome]:
+    """``run_batch`` on a Dask worker, without the input warnings the parent gave once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        return run_batch(job)
 
 
 def _local(jobs: Sequence[Job], workers: int) -> Iterator[Outcome]:
@@ -236,13 +247,30 @@ class _Watch:
         return workers
 
 
+#: Where a LocalCluster's dashboard listens: a free port on this machine. Dask's default
+#: (8787) warns when taken (a second sweep, a notebook's cluster) and listens on every
+#: interface; the link is ``cluster.dashboard_link``.
+LOCAL_DASHBOARD = "127.0.0.1:0"
+
+
+def local_cluster(workers: int) -> Any:
+    """A Dask ``LocalCluster`` of ``workers`` single-threaded processes.
+
+    Its dashboard listens on a free local port (:data:`LOCAL_DASHBOARD`), so starting one
+    never warns that port 8787 is in use.
+    """
+    from dask.distributed import LocalCluster
+
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                        dashboard_address=LOCAL_DASHBOARD)
+
+
 def _connect(scheduler: str, workers: int | None) -> tuple[Any, Any]:
     """A client of the cluster at ``scheduler`` (and the LocalCluster it started, or None)."""
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
-                               processes=True, dashboard_address=None)
+        cluster = local_cluster(workers or default_workers())
         return Client(cluster), cluster
     _check_reachable(scheduler)
     try:
@@ -312,7 +340,7 @@ def _dask(jobs: Sequence[Job], scheduler: str, workers: int | None, timeout: flo
             while queue or pending:
                 while queue and len(pending) < IN_FLIGHT_PER_WORKER * max(watch.threads, 1):
                     job = queue.popleft()
-                    future = client.submit(run_batch, job, pure=False)
+                    future = client.submit(_run_batch_quietly, job, pure=False)
                     pending[future] = job
                     stream.add(future)
                 watch.look()

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sim.dynamics.submodels import DAYS_PER_YEAR
 from sim.errors import UserError
 from sim.files import read_text
 from sim.params import PARAMS, PRESETS, school_sizes
@@ -48,6 +49,11 @@ LIMITS: dict[str, Limit] = {
     "points": Limit(200_000, "design points of one experiment"),
     "runs": Limit(1_000_000, "runs of one command"),
 }
+#: A horizon given in school years (``--years``, ``years = N`` in a file) is bounded and
+#: reported in years: at most the hard limit on days.
+MAX_YEARS = LIMITS["days"].high // DAYS_PER_YEAR
+YEARS_UNIT = f"school years of {DAYS_PER_YEAR} days"
+YEARS_ALLOWED = f"an integer from 1 to {MAX_YEARS} ({YEARS_UNIT})"
 #: Requests estimated above this many CPU-hours need ``--yes``.
 SOFT_CPU_HOURS = 12.0
 #: Requests estimated above this many CPU-seconds get the estimate printed first.

@@ -8,7 +8,6 @@ is allowed (types and ranges from :data:`sim.params.PARAMS`); README "Parameter 
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from sim.dynamics.submodels import DAYS_PER_YEAR
-from sim.errors import UserError
+from sim.errors import UserError, did_you_mean
 from sim.files import parse_toml, read_text
 from sim.params import PARAMS, PRESETS, ParamSpec
-from sim.study.bounds import over_limit
+from sim.study.bounds import MAX_YEARS, YEARS_ALLOWED, over_limit
 from sim.study.dicts import SOURCE, toml_text
 from sim.study.paths import check_folder_name
 from sim.study.posterior import posterior_path
@@ -121,24 +120,19 @@ def _err(path: Path, key: str, message: str) -> ExperimentFileError:
     return ExperimentFileError(f"{path}: [{key}] {message}")
 
 
-def _suggest(name: str, valid: list[str]) -> str:
-    close = difflib.get_close_matches(name, valid, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _only_keys(path: Path, key: str, table: Any, allowed: tuple[str, ...]) -> dict:
     if not isinstance(table, dict):
         raise _err(path, key, f"must be a table, got {table!r}")
     for k in table:
         if k not in allowed:
-            raise _err(path, key, f"unknown key {k!r}{_suggest(k, list(allowed))}; valid "
+            raise _err(path, key, f"unknown key {k!r}{did_you_mean(k, list(allowed))}; valid "
                                   "keys are: " + ", ".join(allowed))
     return table
 
 
 def _param(path: Path, key: str, name: str) -> ParamSpec:
     if name not in PARAMS:
-        raise _err(path, key, f"unknown parameter {name!r}{_suggest(name, list(PARAMS))}; "
+        raise _err(path, key, f"unknown parameter {name!r}{did_you_mean(name, list(PARAMS))}; "
                               "`tis-sim params` lists the valid names: "
                               + ", ".join(sorted(PARAMS)))
     return PARAMS[name]
@@ -264,7 +258,7 @@ def parse_experiment(text: str, path: Path) -> Experiment:
     data = parse_toml(text, path, ExperimentFileError)
     for k in data:
         if k not in TABLES:
-            raise _err(path, k, f"unknown table{_suggest(k, list(TABLES))}; valid tables "
+            raise _err(path, k, f"unknown table{did_you_mean(k, list(TABLES))}; valid tables "
                                 "are: " + ", ".join(f"[{t}]" for t in TABLES))
     exp = _only_keys(path, "experiment", data.get("experiment", {}), TABLES["experiment"])
     keep = _only_keys(path, "keep", data.get("keep", {}), TABLES["keep"])
@@ -314,8 +308,9 @@ def parse_experiment(text: str, path: Path) -> Experiment:
     if "days" in exp and "years" in exp:
         raise _err(path, "experiment", "give 'days' or 'years', not both")
     if "years" in exp:
-        years = _int(path, "experiment.years", exp["years"], 1, "an integer >= 1")
-        days = _int(path, "experiment.years", years * DAYS_PER_YEAR, 1, "", "days")
+        # bounded and reported in years, the unit the user wrote
+        days = DAYS_PER_YEAR * _int(path, "experiment.years", exp["years"], 1, YEARS_ALLOWED,
+                                    high=MAX_YEARS)
     else:
         days = _int(path, "experiment.days", exp.get("days", 3 * DAYS_PER_YEAR), 1,
                     "an integer >= 1 (school days; 180 per year)", "days")

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.errors import UserError
+from sim.errors import UserError, did_you_mean
 from sim.params import PARAMS, ParameterError, validate
 from sim.rng import stream
 from sim.study.manifest import atomic_write
@@ -106,7 +106,8 @@ def from_frame(frame: pd.DataFrame, path: Path | None = None) -> Posterior:
     names = [c for c in frame.columns if c != WEIGHT and c not in extra]
     unknown = [c for c in names if c not in PARAMS]
     if unknown:
-        raise PosteriorError(f"{where}: column {unknown[0]!r} is not a parameter; columns "
+        raise PosteriorError(f"{where}: column {unknown[0]!r} is not a parameter"
+                             f"{did_you_mean(unknown[0], PARAMS)}; columns "
                              f"are parameters, {WEIGHT!r}, or start with "
                              f"{' or '.join(EXTRA_PREFIXES)}")
     if not names:

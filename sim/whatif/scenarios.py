@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sim.errors import UserError
+from sim.errors import UserError, did_you_mean
 from sim.files import parse_toml, read_text
 from sim.params import PARAMS, PRESETS, ParameterError, school_sizes
 from sim.policies import (
@@ -191,26 +191,37 @@ def _check_keys(path: Path, where: str, table: Any, valid: list[str]) -> dict[st
         raise _fail(path, where, f"must be a table, got {table!r}")
     unknown = sorted(set(table) - set(valid))
     if unknown:
-        raise _fail(path, where, f"unknown key(s) {', '.join(map(repr, unknown))}; valid keys "
+        raise _fail(path, where, f"unknown key(s) {', '.join(map(repr, unknown))}"
+                                 f"{did_you_mean(unknown[0], valid)}; valid keys "
                                  f"are: {', '.join(valid)}")
     return table
 
 
 def _number(path: Path, where: str, key: str, value: Any, low: float, integer: bool,
-            high: float = float("inf")) -> Any:
+            high: float = float("inf"), option: str | None = None) -> Any:
+    """``value`` if allowed, else an error naming the ``option`` that set it, or the key."""
     ok = isinstance(value, int if integer else int | float) and not isinstance(value, bool)
+    problem = None  # or what is wrong
     if not ok or not low <= value <= high or value in (float("inf"), float("-inf")):
         kind = "an integer" if integer else "a number"
         upper = f" and <= {high:g}" if high != float("inf") else ""
-        raise _fail(path, where, f"{key} = {value!r} is not allowed; expected {kind} "
-                                 f">= {low:g}{upper}")
-    if integer and key in ("days", "replicates") and (problem := over_limit(key, value)):
+        problem = f"{value!r} is not allowed; expected {kind} >= {low:g}{upper}"
+    elif integer and key in ("days", "replicates"):
+        problem = over_limit(key, value)
+    if problem and option:
+        raise ScenarioError(f"{option}: {problem} (it overrides [{where}] {key} of {path})")
+    if problem:
         raise _fail(path, where, f"{key} = {problem}")
     return value
 
 
-def _study_settings(path: Path, data: dict[str, Any],
-                    overrides: Mapping[str, Any]) -> dict[str, Any]:
+def _typed(options: Mapping[str, str], key: str, value: Any, fallback: str) -> str:
+    """How a setting reads in a message: as the user typed the option, else ``fallback``."""
+    return f"{options[key]} {value}" if key in options else fallback
+
+
+def _study_settings(path: Path, data: dict[str, Any], overrides: Mapping[str, Any],
+                    options: Mapping[str, str]) -> dict[str, Any]:
     study = _check_keys(path, "study", data.get("study", {}), list(STUDY_KEYS))
     out = {k: study.get(k, v) for k, v in STUDY_KEYS.items()} | dict(overrides)
     given = out["name"] is not None  # in the file, or an override
@@ -219,7 +230,7 @@ def _study_settings(path: Path, data: dict[str, Any],
                                     ScenarioError)
     for key, low in (("days", 1), ("replicates", 2), ("seed", 0), ("curve_every", 1)):
         _number(path, "study", key, out[key], low, integer=True,
-                high=2**63 - 1 if key == "seed" else float("inf"))
+                high=2**63 - 1 if key == "seed" else float("inf"), option=options.get(key))
     if not isinstance(out["rank_by"], str) or out["rank_by"] not in MEASURES:
         raise _fail(path, "study", f"rank_by = {out['rank_by']!r} is not an outcome; valid "
                                    f"outcomes are: {', '.join(MEASURES)}")
@@ -301,14 +312,18 @@ def _scenario(path: Path, name: str, table: Any, base: Scenario, days: int) -> S
                     changes, cost, n_teachers(params), setup, policy)
 
 
-def parse_study(text: str, path: Path, **overrides: Any) -> Study:
+def parse_study(text: str, path: Path, *, options: Mapping[str, str] | None = None,
+                **overrides: Any) -> Study:
     """Parse and validate the text of a scenario file (``path`` names it in errors).
 
     ``overrides`` replace ``[study]`` settings (e.g. ``replicates=5`` for a quick look)
     before validation, so every check runs on the values actually used; ``worlds=K``
-    replaces ``[uncertainty] worlds``.
+    replaces ``[uncertainty] worlds``. ``options`` maps an overridden key to the
+    command-line option the user typed (``{"replicates": "--replicates"}``): a message
+    about that value names the option, not the file's key.
     """
     path = Path(path)
+    options = {k: v for k, v in (options or {}).items() if k in overrides}
     data = parse_toml(text, path, ScenarioError)
     _check_keys(path, "top level", data, ["study", "costs", BASELINE, "scenarios",
                                           "uncertainty"])
@@ -319,10 +334,11 @@ def parse_study(text: str, path: Path, **overrides: Any) -> Study:
         raise ValueError(f"unknown study override(s) {unknown}")  # programming error
     if worlds is not None:
         if not isinstance(data.get("uncertainty"), dict):
-            raise _fail(path, "uncertainty", f"missing; worlds = {worlds} needs an "
-                        "[uncertainty] table of uncertain parameters")
+            typed = _typed(options, "worlds", worlds, f"worlds = {worlds}")
+            raise _fail(path, "uncertainty", f"missing; {typed} needs an [uncertainty] table "
+                        "of uncertain parameters")
         data["uncertainty"] = {**data["uncertainty"], "worlds": worlds}
-    settings = _study_settings(path, data, overrides)
+    settings = _study_settings(path, data, overrides, options)
     base = _baseline(path, data)
     scenarios = _check_keys(path, "scenarios", data.get("scenarios", {}),
                             list(data.get("scenarios", {}) or []))
@@ -341,13 +357,20 @@ def parse_study(text: str, path: Path, **overrides: Any) -> Study:
             raise _fail(path, f"scenarios.{name}", f"from_day = {sc.policy.from_day} is not "
                         f"allowed; the study ends on day {days}, so the policy would never act")
     if not arms:
-        raise _fail(path, "study", f"days = {days}: every scenario starts after the horizon, "
-                                   "so there is nothing to compare")
+        typed = _typed(options, "days", days, f"[study] days = {days}")
+        raise ScenarioError(f"{path}: {typed}: every scenario starts after the horizon, so "
+                            "there is nothing to compare")
     if isinstance(data.get("uncertainty"), dict):  # K worlds x R replicates x arms: bounded
         k = data["uncertainty"].get("worlds", 16)
         if isinstance(k, int) and not isinstance(k, bool) and (problem := over_limit(
                 "runs", k * settings["replicates"] * (len(arms) + 1))):
-            raise _fail(path, "uncertainty.worlds", f"worlds = {k} gives {problem}")
+            if not {"worlds", "replicates"} & set(options):
+                raise _fail(path, "uncertainty.worlds", f"worlds = {k} gives {problem}")
+            given = (_typed(options, "worlds", k, f"[uncertainty] worlds = {k}"),
+                     _typed(options, "replicates", settings["replicates"],
+                            f"[study] replicates = {settings['replicates']}"))
+            raise ScenarioError(f"{given[0]} x {given[1]} x {len(arms) + 1} arms of {path} "
+                                f"gives {problem}")
     uncertainty = (parse_uncertainty(path, data["uncertainty"], settings["seed"])
                    if "uncertainty" in data else None)
     arms_all = (base, *arms)
@@ -384,7 +407,8 @@ def _in_world(path: Path, arms: tuple[Scenario, ...], k: int, world: dict[str, A
     return tuple(out)
 
 
-def load_study(path: Path | str, **overrides: Any) -> Study:
+def load_study(path: Path | str, *, options: Mapping[str, str] | None = None,
+               **overrides: Any) -> Study:
     """Read, parse and validate a scenario file (``overrides`` as in :func:`parse_study`).
 
     Raises:
@@ -392,4 +416,5 @@ def load_study(path: Path | str, **overrides: Any) -> Study:
             the message names the file, the table and key, and the valid choices.
     """
     path = Path(path)
-    return parse_study(read_text(path, "scenario file", error=ScenarioError), path, **overrides)
+    return parse_study(read_text(path, "scenario file", error=ScenarioError), path,
+                       options=options, **overrides)
