@@ -18,9 +18,9 @@ import pandas as pd
 
 from sim.dynamics import measures, schedule
 from sim.dynamics.world import World
-from sim.model import changed_params, horizon
-from sim.params import resolve
-from sim.run import RunResult, thin
+from sim.model import changed_params, coerce_seed
+from sim.params import ParameterError, resolve
+from sim.run import RunResult, run_arguments, thin
 
 
 def simulate_batch(params: Mapping[str, Any], seeds: Sequence[int], days: int,
@@ -41,14 +41,22 @@ def simulate_batch(params: Mapping[str, Any], seeds: Sequence[int], days: int,
         One ``RunResult`` per seed, in the order of ``seeds``.
 
     Raises:
-        ParameterError: as ``DiffusionModel`` and ``set_params`` raise (for every run).
+        ParameterError: as ``simulate`` raises (``sim.run.run_arguments``), for a seed
+            ``simulate`` refuses, for no seeds, and as ``DiffusionModel`` and
+            ``set_params`` raise (for every run).
     """
-    kwargs = dict(params)
+    kwargs, days, changes, daily_every = run_arguments(params, days, changes, daily_every)
+    if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence) or not seeds:
+        raise ParameterError(f"seeds: {seeds!r} is not allowed; expected a non-empty "
+                             "sequence of integer seeds, one per run")
+    if any(s is None for s in seeds):
+        raise ParameterError("seeds: None is not allowed; a batch needs one integer seed "
+                             "per run")
+    checked = [coerce_seed(s, "seeds") for s in seeds]
     p = resolve(kwargs.pop("preset", None), **kwargs)
-    days = horizon(days)
-    w = World(p, [int(s) for s in seeds])
+    w = World(p, checked)
     history = [measures.daily(w)]
-    pending = sorted(changes, key=lambda c: c[0])
+    pending = list(changes)
     for day in range(1, days + 1):
         while pending and pending[0][0] <= day:
             change = dict(pending.pop(0)[1])

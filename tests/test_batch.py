@@ -160,3 +160,49 @@ def test_a_resumed_batched_sweep_stores_what_one_session_stores(alone_dir, tmp_p
     assert again.skipped == kept and again.ran == 6 - kept and again.failed == 1
     pd.testing.assert_frame_equal(load_summaries(alone_dir), load_summaries(tmp_path))
     pd.testing.assert_frame_equal(load_daily(alone_dir), load_daily(tmp_path))
+
+
+# Arguments that simulate() refuses, simulate_batch() refuses the same way (one line, a
+# ParameterError naming the argument), and the batch's own: its seed list.
+BAD_ARGUMENTS = [
+    ({"seeds": [1.7]}, "seeds: 1.7"),
+    ({"seeds": [True]}, "seeds: True"),
+    ({"seeds": [-3]}, "seeds: -3"),
+    ({"seeds": [None]}, "seeds: None"),
+    ({"seeds": "12"}, "seeds: '12'"),
+    ({"seeds": []}, "seeds: []"),
+    ({"days": 10.5}, "days: 10.5"),
+    ({"days": -1}, "days: -1"),
+    ({"params": None}, "params: None"),
+    ({"changes": [(5,)]}, "changes: (5,)"),
+    ({"changes": [(0, {"helpdesk_share": 0.2})]}, "changes: day 0"),
+    ({"changes": [(2.5, {"helpdesk_share": 0.2})]}, "changes: day 2.5"),
+    ({"changes": {"helpdesk_share": 0.2}}, "changes: {"),
+    ({"daily_every": -1}, "daily_every: -1"),
+    ({"daily_every": 2.5}, "daily_every: 2.5"),
+]
+
+
+@pytest.mark.parametrize("bad, message", BAD_ARGUMENTS, ids=[m for _, m in BAD_ARGUMENTS])
+def test_bad_arguments_are_refused_alike_alone_and_batched(bad, message):
+    from sim.params import ParameterError
+
+    args = {"params": {"preset": "small_school"}, "seeds": [1, 2], "days": 5, "changes": (),
+            "daily_every": 1, **bad}
+    with pytest.raises(ParameterError) as batched:
+        simulate_batch(args["params"], args["seeds"], args["days"], args["changes"],
+                       args["daily_every"])
+    assert str(batched.value).startswith(message) and "\n" not in str(batched.value)
+    if "seeds" not in bad:
+        with pytest.raises(ParameterError) as alone:
+            simulate(args["params"], 1, args["days"], args["changes"], args["daily_every"])
+        assert str(alone.value) == str(batched.value)
+
+
+def test_a_change_after_the_horizon_never_applies_alone_or_batched():
+    late = [(50, {"helpdesk_share": 0.5})]
+    alone = simulate({"preset": "small_school"}, 4, 20, late, daily_every=0).summary
+    plain = simulate({"preset": "small_school"}, 4, 20, daily_every=0).summary
+    batched = simulate_batch({"preset": "small_school"}, [4], 20, late, daily_every=0)
+    same = pd.Series(alone).equals  # NaN equals NaN
+    assert same(pd.Series(plain)) and same(pd.Series(batched[0].summary))

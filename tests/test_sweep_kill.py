@@ -100,3 +100,30 @@ def test_sigkill_then_rerun_gives_each_run_exactly_once(tmp_path, backend):
     pd.testing.assert_frame_equal(  # the dataset folder is the same table, killed or not
         pd.read_parquet(out / "parts" / "daily").sort_values(["run_id", "day"])
         .reset_index(drop=True), daily)
+
+
+def test_ctrl_c_on_the_local_pool_does_not_wait_for_the_running_batch(tmp_path):
+    """A batch of long runs is in flight when Ctrl-C arrives: the sweep ends at once
+    (interrupted, exit 130, workers gone), not when the batch would have finished."""
+    path = tmp_path / "long.toml"
+    path.write_text('[experiment]\nname = "long"\ndays = 1080\nreplicates = 64\nseed = 5\n'
+                    "[sweep.specialist_fte]\nvalues = [0.5]\n")
+    proc = subprocess.Popen(_cli("sweep", str(path), "--out", str(tmp_path / "out"),
+                                 "--backend", "local", "--workers", "1", "--batch-size", "64",
+                                 "--quiet"),
+                            start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(6)  # the worker has started the batch (64 runs of 6 years: ~10+ s)
+        assert proc.poll() is None, proc.communicate()
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+        sent = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        waited = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert waited < 4.0, f"Ctrl-C took {waited:.1f} s: it waited for the batch"
+    assert _group_gone(proc.pid, timeout=10)

@@ -177,8 +177,27 @@ def _local(jobs: Sequence[Job], workers: int) -> Iterator[Outcome]:
             # and the rest of the queue continues on a fresh pool.
             for job in inflight.values():
                 yield from _lost(job)
+            inflight.clear()
         finally:
+            if inflight:  # interrupted (Ctrl-C, SIGTERM) or abandoned mid-way
+                _stop_workers(pool)
             pool.shutdown(wait=not broken and not inflight, cancel_futures=True)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the pool's worker processes now, without waiting for their running batches.
+
+    A batch in flight is not kept (its runs are done again on resume), so waiting for it
+    only delays Ctrl-C by a batch's length. Python 3.14 has ``terminate_workers()``;
+    before it, the processes are the executor's ``_processes``.
+    """
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
 
 
 def _lost(job: Job) -> list[Outcome]:
