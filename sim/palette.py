@@ -1,4 +1,4 @@
-"""Colours and shapes of the model's stages and the specialists' activities, for every figure.
+"""Colours, shapes and labels of the stages and the specialists' activities, for every figure.
 
 One palette for the browser page and the figures of ``tis-sim run``. Stage colours follow
 Okabe & Ito (2008), "Color universal design" (light grey, sky blue, yellow, bluish green,
@@ -47,5 +47,12 @@ STAGE_COLOR_BY_CODE: tuple[str, ...] = tuple(STAGE_COLORS[Stage(c)] for c in ran
 ACTIVITY_COLORS: dict[str, str] = dict(zip(
     ACTIVITIES,
     ("#d73027", "#8c6d31", "#fc8d59", "#984ea3", "#fee090", "#4575b4", "#91bfdb", "#e6e6e6"),
+    strict=True,
+))
+#: Specialist activity -> its name in legends and texts (the words of ODD 7.5).
+ACTIVITY_LABELS: dict[str, str] = dict(zip(
+    ACTIVITIES,
+    ("troubleshooting", "role duties", "IT liaison", "own exploration", "training",
+     "coaching", "co-teaching", "unused"),
     strict=True,
 ))

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 
 import ipyvue
 import ipyvuetify as v
+import ipywidgets
 import pytest
 import solara
 
@@ -76,6 +77,32 @@ class PageDriver:
                   if isinstance(c, str)]
         return "\n".join(parts)
 
+    def all_texts(self, root=None, hidden: bool = True) -> list[str]:
+        """Every text a user can see or hear in the page (or under ``root``), one per item.
+
+        HTML blocks, text children, labels, options of selects, tooltips (``title``) and
+        alt texts. ``hidden=False`` leaves out the sliders' visually hidden labels (their
+        accessible names, shown once more in the line above each slider).
+        """
+        widgets = descendants(root if root is not None else self.rc.find().widgets)
+        out = []
+        for w in widgets:
+            out.append(getattr(w, "unsafe_innerHTML", None) or "")
+            out += [c for c in getattr(w, "children", ()) or () if isinstance(c, str)]
+            if hidden or not isinstance(w, v.Slider):
+                out.append(str(getattr(w, "label", "") or ""))
+            out += [str(i.get("text", "")) for i in getattr(w, "items", ()) or ()
+                    if isinstance(i, dict)]
+            attributes = getattr(w, "attributes", None) or {}
+            out += [str(attributes.get(k, "")) for k in ("title", "aria-label")]
+            out.append(str(getattr(w, "alt", "") or ""))
+        return [t for t in out if t]
+
+    @staticmethod
+    def widgets_in(root) -> list:
+        """``root`` and every widget inside it."""
+        return descendants(root)
+
     def notice(self) -> str:
         return self.message("notice")
 
@@ -115,6 +142,24 @@ class PageDriver:
         while not condition():
             assert time.monotonic() < deadline, f"condition not met in time {why()}"
             time.sleep(0.05)
+
+
+def descendants(*roots) -> list:
+    """The ``roots`` and every widget inside them (children, slots, any widget trait)."""
+    out, seen, todo = [], set(), list(roots)
+    while todo:
+        value = todo.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, ipywidgets.Widget):
+            out.append(value)
+            todo += [getattr(value, k) for k in value.keys]
+        elif isinstance(value, (list, tuple)):
+            todo += list(value)
+        elif isinstance(value, dict):
+            todo += list(value.values())
+    return out
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
-"""Time-series charts and the summary card of the browser page.
+"""Time-series charts of the browser page (the summary card is ``sim.app.card``).
 
 Every chart reads the model's own outputs (the DataCollector's daily measures and the
 staff arrays); nothing here recomputes a model quantity in a different way. Per-day series
 that jump with training days and ticket bursts are shown as trailing five-day (one school
-week) means, and the axis labels say so. The time axis spans whole school years, so curves
+week) means of the school days so far (day 0, before the first school day, has no activity
+and is left out, so the first point is the first day's own value), and the axis labels say
+so, with the unit of every axis. The time axis spans whole school years, so curves
 grow into a fixed frame instead of rescaling every day.
 """
 
@@ -29,7 +31,8 @@ from sim.app.render import (
 )
 from sim.dynamics.measures import STAGE_COLUMNS, TICKET_CHANNELS
 from sim.dynamics.state import ACTIVITIES
-from sim.dynamics.submodels import DAYS_PER_YEAR, STAGE_ORDER, Stage
+from sim.dynamics.submodels import DAYS_PER_YEAR, STAGE_ORDER
+from sim.palette import ACTIVITY_LABELS
 
 if TYPE_CHECKING:
     from collections.abc import Hashable
@@ -42,7 +45,7 @@ SMOOTH_DAYS = 5
 #: Chart size in inches (two charts side by side under the network).
 CHART_SIZE = (5.0, 3.7)
 #: Axes rectangle of a chart with its legend below (left, bottom, width, height).
-_AXES = (0.13, 0.38, 0.82, 0.52)
+_AXES = (0.17, 0.38, 0.79, 0.52)
 _CHANNEL_COLORS = {"specialist": "#0072b2", "helpdesk": "#56b4e9", "peer": "#009e73",
                    "self": "#cccccc"}
 _BINS = np.linspace(0.0, 1.0, 26)
@@ -69,6 +72,21 @@ def trailing_mean(x: np.ndarray, days: int = SMOOTH_DAYS) -> np.ndarray:
     i = np.arange(1, len(x) + 1)
     lo = np.maximum(i - days, 0)
     return (c[i] - c[lo]) / (i - lo)
+
+
+def school_day_means(model: DiffusionModel, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) to draw a daily flow's trailing mean over school days 1 to today as steps.
+
+    Day 0 is the state before the first school day: nothing was done or counted on it, so
+    it is left out of the means (it would pull the first week towards zero, a ramp-up that
+    did not happen). Day d's mean is drawn over the day it covers, from d - 1 to d
+    (``step="pre"``): ``x`` is days 0..D, ``y`` the D means with the first one repeated
+    at x = 0. Both are empty on day 0.
+    """
+    means = trailing_mean(series(model, name)[1:])
+    if not len(means):
+        return means, means
+    return series(model, "day"), np.r_[means[:1], means]
 
 
 class Chart:
@@ -124,9 +142,21 @@ class Chart:
         return series(model, "day")
 
     def _legend(self, handles: list, ncol: int = 3) -> None:
-        self.legend = self.layered.fig.legend(handles=handles, loc="lower center", ncol=ncol,
-                                fontsize=FONT_PT, frameon=False, bbox_to_anchor=(0.5, 0.0),
-                                handlelength=1.6, columnspacing=1.0)
+        """The legend below the axes, in the most columns (up to ``ncol``) that fit the width.
+
+        Entries are never shortened: a legend wider than the figure loses columns instead.
+        """
+        fig = self.layered.fig
+        renderer = self.layered.canvas.get_renderer()
+        for cols in range(ncol, 0, -1):
+            self.legend = fig.legend(handles=handles, loc="lower center", ncol=cols,
+                                     fontsize=FONT_PT, frameon=False,
+                                     bbox_to_anchor=(0.5, 0.0), handlelength=1.6,
+                                     columnspacing=1.0)
+            box = self.legend.get_window_extent(renderer)
+            if cols == 1 or (box.x0 >= fig.bbox.x0 and box.x1 <= fig.bbox.x1):
+                return
+            self.legend.remove()
 
 
 def _pct(x: float) -> str:
@@ -145,7 +175,7 @@ class StagesChart(Chart):
     def __init__(self, model: DiffusionModel) -> None:
         super().__init__()
         self.ax.set_ylim(0, 1)
-        self.ax.set_ylabel("share of teachers", fontsize=FONT_PT)
+        self.ax.set_ylabel("share of teachers (0–1)", fontsize=FONT_PT)
         self.users = self.layered.animate(self.ax.plot([], [], color="black", lw=1.6)[0])
         self.chosen = self.layered.animate(self.ax.plot([], [], color="black", lw=1.4,
                                                         ls="--")[0])
@@ -188,7 +218,7 @@ class AdoptionChart(Chart):
     def __init__(self, model: DiffusionModel) -> None:
         super().__init__()
         self.ax.set_ylim(0, 1)
-        self.ax.set_ylabel("share of teachers using it", fontsize=FONT_PT)
+        self.ax.set_ylabel("share of teachers\nusing it (0–1)", fontsize=FONT_PT)
         self.others = self.layered.animate(LineCollection([], colors="#8c8c8c", lw=1.0))
         self.ax.add_collection(self.others)
         self.chosen = self.layered.animate(self.ax.plot([], [], color="#0b3d91", lw=2.6)[0])
@@ -234,10 +264,11 @@ class EfficacyChart(Chart):
              "levels needed to adopt and to integrate")
 
     def __init__(self, model: DiffusionModel) -> None:
-        super().__init__(xlabel="technology self-efficacy", axes=(0.13, 0.38, 0.82, 0.47))
+        super().__init__(xlabel="technology self-efficacy (0–1 scale)",
+                         axes=(0.17, 0.38, 0.79, 0.47))
         ax, p = self.ax, model.p
         ax.set_xlim(0, 1)
-        ax.set_ylabel("teachers", fontsize=FONT_PT)
+        ax.set_ylabel("number of teachers", fontsize=FONT_PT)
         zeros = np.zeros(len(_BINS) - 1)
         self.independent = self.layered.animate(
             ax.stairs(zeros, _BINS, fill=True, color=_INDEPENDENT))
@@ -292,26 +323,31 @@ class MinutesChart(Chart):
         super().__init__()
         self.n_specs = len(model.specialists)
         self.ax.set_ylim(0, model.day_minutes * 1.02)
-        self.ax.set_ylabel(f"minutes ({SMOOTH_DAYS}-day mean)", fontsize=FONT_PT)
+        # Plotted: the daily total over specialists divided by their number.
+        self.ax.set_ylabel(f"minutes per specialist\nper day ({SMOOTH_DAYS}-day mean)",
+                           fontsize=FONT_PT)
         if self.n_specs == 0:
             self.ax.text(0.5, 0.5, "no specialists in this district", ha="center",
                          va="center", transform=self.ax.transAxes, fontsize=FONT_PT,
                          color="#333333")
-        self._legend([Patch(color=ACTIVITY_COLORS[a], label=a.replace("coteaching",
-                                                                      "co-teaching"))
+        self._legend([Patch(color=ACTIVITY_COLORS[a], label=ACTIVITY_LABELS[a])
                       for a in ACTIVITIES], ncol=4)
 
     def update(self, model, innovation, history):
         """Stack the minutes; redraw the frame when the year axis widens."""
-        days = self._days(model)
+        self._days(model)
         self.alt = f"{self.title}: no specialists in this district."
         if self.n_specs:
-            minutes = [trailing_mean(series(model, f"min_{a}")) / self.n_specs
+            days = school_day_means(model, "min_unused")[0]
+            minutes = [school_day_means(model, f"min_{a}")[1] / self.n_specs
                        for a in ACTIVITIES]
             self.layered.swap("stack", self.ax.stackplot(
-                days, *minutes, colors=[ACTIVITY_COLORS[a] for a in ACTIVITIES], lw=0))
-            today = ", ".join(f"{a} {m[-1]:.0f}" for a, m in zip(ACTIVITIES, minutes,
-                                                                 strict=True))
+                days, *minutes, colors=[ACTIVITY_COLORS[a] for a in ACTIVITIES], lw=0,
+                step="pre"))
+            self.alt = f"{self.title} per specialist, day 0: no school day yet."
+        if self.n_specs and model.day:
+            today = ", ".join(f"{ACTIVITY_LABELS[a]} {m[-1]:.0f}"
+                              for a, m in zip(ACTIVITIES, minutes, strict=True))
             self.alt = (f"{self.title} per specialist, day 0 to {model.day}; today "
                         f"({SMOOTH_DAYS}-day mean, minutes): {today}.")
         return self.horizon
@@ -326,17 +362,18 @@ class TicketsChart(Chart):
              "teachers themselves), and below, the tickets still open")
 
     def __init__(self, model: DiffusionModel) -> None:
-        super().__init__(axes=(0.13, 0.56, 0.82, 0.34))
+        super().__init__(axes=(0.17, 0.56, 0.79, 0.34))
         self.ax.set_xlabel("")
         self.ax.tick_params(labelbottom=False)
-        self.ax.set_ylabel("per day", fontsize=FONT_PT)
-        self.lower = self.layered.fig.add_axes((0.13, 0.3, 0.82, 0.2), sharex=self.ax)
+        self.ax.set_ylabel(f"tickets per day\n({SMOOTH_DAYS}-day mean)", fontsize=FONT_PT)
+        self.lower = self.layered.fig.add_axes((0.17, 0.3, 0.79, 0.2), sharex=self.ax)
         self.lower.set_autoscale_on(False)
         self.lower.tick_params(labelsize=FONT_PT)
-        self.lower.set_ylabel("open", fontsize=FONT_PT)
+        self.lower.set_ylabel("open\ntickets", fontsize=FONT_PT)
         self.lower.set_xlabel("school day", fontsize=FONT_PT)
         self.lower.grid(alpha=0.25, lw=0.5)
-        self.created = self.layered.animate(self.ax.plot([], [], color="black", lw=1.3)[0])
+        self.created = self.layered.animate(self.ax.plot([], [], color="black", lw=1.3,
+                                                         drawstyle="steps-pre")[0])
         self.backlog = self.layered.animate(self.lower.plot([], [], color="#a50f15",
                                                             lw=1.3)[0])
         self._legend([Patch(color=_CHANNEL_COLORS[c], label=f"solved: {c}")
@@ -348,18 +385,22 @@ class TicketsChart(Chart):
     def update(self, model, innovation, history):
         """Tickets and backlog; redraw the frame when an axis widens or must grow."""
         days = self._days(model)
-        solved = [trailing_mean(series(model, f"solved_{c}")) for c in TICKET_CHANNELS]
-        created = trailing_mean(series(model, "tickets_created"))
+        school_days, created = school_day_means(model, "tickets_created")
+        solved = [school_day_means(model, f"solved_{c}")[1] for c in TICKET_CHANNELS]
         backlog = series(model, "backlog")
         self.layered.swap("stack", self.ax.stackplot(
-            days, *solved, colors=[_CHANNEL_COLORS[c] for c in TICKET_CHANNELS], lw=0))
-        self.created.set_data(days, created)
+            school_days, *solved, colors=[_CHANNEL_COLORS[c] for c in TICKET_CHANNELS], lw=0,
+            step="pre"))
+        self.created.set_data(school_days, created)
         self.backlog.set_data(days, backlog)
-        self.upper_max = grown_limit(self.upper_max, float(max(created.max(),
-                                                               np.sum(solved, axis=0).max())))
+        self.upper_max = grown_limit(self.upper_max, float(max(
+            created.max(initial=0), np.sum(solved, axis=0).max(initial=0))))
         self.lower_max = grown_limit(self.lower_max, float(backlog.max()))
         self.ax.set_ylim(0, self.upper_max)
         self.lower.set_ylim(0, self.lower_max)
+        if not model.day:
+            self.alt = f"{self.title}, day 0: no school day yet; {int(backlog[-1])} open."
+            return self.horizon, self.upper_max, self.lower_max
         self.alt = (f"{self.title}, day 0 to {model.day} ({SMOOTH_DAYS}-day means): today "
                     f"{created[-1]:.1f} created, "
                     + ", ".join(f"{c} {x[-1]:.1f}" for c, x in zip(TICKET_CHANNELS, solved,
@@ -371,43 +412,3 @@ class TicketsChart(Chart):
 #: The charts, in page order.
 CHARTS: tuple[type[Chart], ...] = (StagesChart, AdoptionChart, EfficacyChart, MinutesChart,
                                    TicketsChart)
-
-
-def card_facts(model: DiffusionModel, innovation: int,
-               history: UsersHistory) -> list[tuple[str, str]]:
-    """The summary card: (label, value) rows computed from the model's public state.
-
-    Rows about one innovation are about ``innovation`` (0-based), the one chosen on the page.
-    """
-    n = model.n_teachers
-    st, m = model.staff, model.measures
-    live = model.cat.n
-    stage = st.stage[:n, :live]
-    users = (stage >= Stage.TRIAL).any(axis=1)
-    integrated = (stage == Stage.INTEGRATED).any(axis=1)
-    year, day_in_year = divmod(model.day, DAYS_PER_YEAR)
-    rows = [
-        ("Day", f"{model.day} (year {year + 1}, day {day_in_year})"),
-        ("Users, any innovation", f"{users.mean():.0%} ({users.sum():,} of {n:,} teachers)"),
-        ("INTEGRATED, any innovation", f"{integrated.mean():.0%} ({integrated.sum():,})"),
-    ]
-    if 0 <= innovation < live:
-        share = float((stage[:, innovation] >= Stage.TRIAL).mean())
-        rows.append((f"Users of #{innovation + 1}", f"{share:.0%}"))
-        reached = history.days_to(innovation)
-        rows.append((f"Days to 50% users of #{innovation + 1}",
-                     f"{reached}" if reached is not None else f"not yet (now {share:.0%})"))
-    if len(model.specialists) == 0:
-        rows.append(("Unreachable one to one", "all: no specialists in this district"))
-    else:
-        unreachable = int((~model.reachable).sum())
-        rows.append(("Unreachable one to one (no free period shared with their specialist)",
-                     f"{unreachable:,} ({unreachable / n:.0%})"))
-        never = int((~st.reached[:n]).sum())
-        rows.append(("Not coached or co-taught yet", f"{never:,} ({never / n:.0%})"))
-    rows += [
-        ("Dependent users", f"{m['dependent_share']:.0%} of users"),
-        ("Open tickets", f"{int(m['backlog']):,}"),
-        ("Live innovations", f"{live} of {model.p['max_innovations']}"),
-    ]
-    return rows

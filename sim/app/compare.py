@@ -26,6 +26,7 @@ import numpy as np
 from sim.app.builder import CLOCK, Job, new_model
 from sim.app.charts import remember_initial_state
 from sim.app.runs import LiveRun
+from sim.app.text import summary
 from sim.app.views import Views, build_run
 from sim.params import PARAMS, resolve
 from sim.policies import POLICIES, Policy, make_policy
@@ -47,9 +48,8 @@ MAX_REPLICATES = 50
 
 
 def policy_label(name: str) -> str:
-    """A policy's name in words, from its docstring's first sentence."""
-    doc = (POLICIES[name].__doc__ or name).strip().split("\n")[0].rstrip(".")
-    return f"{name.replace('_', ' ')}: {doc}"
+    """A policy's name in words, from its docstring's first sentence (plain text)."""
+    return f"{name.replace('_', ' ')}: {summary(POLICIES[name].__doc__, name)}"
 
 
 def setting_fields(name: str) -> list[tuple[str, str, bool]]:

@@ -65,9 +65,9 @@ class CurvesChart(_CompareChart):
     def __init__(self, horizon: int, label: str) -> None:
         super().__init__(horizon)
         self.ax.set_ylim(0, 1)
-        self.ax.set_ylabel("share of teachers", fontsize=FONT_PT)
+        self.ax.set_ylabel("share of teachers (0–1)", fontsize=FONT_PT)
         self._legend([Patch(color=BASE_COLOR, label="today"),
-                      Patch(color=POLICY_COLOR, label=label[:28]),
+                      Patch(color=POLICY_COLOR, label=label),
                       Line2D([], [], color="black", ls="-", label="users"),
                       Line2D([], [], color="black", ls="--", label="INTEGRATED")], ncol=2)
 
@@ -102,7 +102,7 @@ class DifferenceChart(_CompareChart):
 
     def __init__(self, horizon: int) -> None:
         super().__init__(horizon)
-        self.ax.set_ylabel("percentage points", fontsize=FONT_PT)
+        self.ax.set_ylabel("difference\n(percentage points)", fontsize=FONT_PT)
         self.ax.axhline(0, color="#444444", lw=0.9)
         self.ymax = 5.0
         self._legend([Line2D([], [], color=POLICY_COLOR, label="this pair"),

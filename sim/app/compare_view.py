@@ -11,7 +11,14 @@ import solara.lab
 
 from sim.app import compare
 from sim.app.compare_charts import CurvesChart, DifferenceChart
-from sim.app.controls import MAX_PAGE_TEACHERS, Checked, Message, format_value, slider_step
+from sim.app.controls import (
+    MAX_PAGE_TEACHERS,
+    Checked,
+    Message,
+    field_tip,
+    format_value,
+    slider_step,
+)
 from sim.app.render import RenderTimes
 from sim.app.runs import LiveRun
 from sim.app.views import ViewCard, locked
@@ -38,17 +45,23 @@ def _int(text: str, low: int, high: int, what: str) -> int:
 @solara.component
 def SettingControl(name: str, param: str, value: Any,  # noqa: N802
                    on_value: Callable[[Any], None]) -> None:
-    """One policy setting, with the range and labels of the parameter it sets."""
+    """One policy setting, named once by the parameter it sets, with its range.
+
+    The setting's scenario-file name (``name``) is not repeated beside the parameter's label
+    (the label names the same thing); the tooltip gives the parameter's help.
+    """
     spec = PARAMS[param]
-    label = f"{name.replace('_', ' ')}: {spec.label}"
-    if spec.kind == "choice":
-        NativeSelect(label, list(zip(spec.choices, spec.choice_labels, strict=True)), value,
-                     on_value)
-        return
-    rv.Html(tag="div", class_="tis-field-label", children=[f"{label}: "
-                                                           f"{format_value(param, value)}"])
-    rv.Slider(v_model=value, on_v_model=on_value, min=spec.low, max=spec.high,
-              step=slider_step(spec), label=label, hide_details=True, class_="tis-slider")
+    with rv.Html(tag="div", class_="tis-field", attributes={"title": field_tip(spec)}).meta(
+            ref=f"compare-setting-{name}"):
+        if spec.kind == "choice":
+            NativeSelect(spec.label, list(zip(spec.choices, spec.choice_labels, strict=True)),
+                         value, on_value)
+            return
+        rv.Html(tag="div", class_="tis-field-label",
+                children=[f"{spec.label}: {format_value(param, value)}"])
+        rv.Slider(v_model=value, on_v_model=on_value, min=spec.low, max=spec.high,
+                  step=slider_step(spec), label=spec.label, hide_details=True,
+                  class_="tis-slider")
 
 
 @solara.component

@@ -28,6 +28,7 @@ from typing import Any
 
 import solara
 
+from sim.app.text import plain
 from sim.app.widgets import Disclosure, NativeSelect
 from sim.model import coerce_seed
 from sim.params import PARAMS, PRESETS, ParameterError, ParamSpec, resolve, school_sizes
@@ -304,6 +305,11 @@ def Message(text: str | None, kind: str = "error", ref: str = "") -> None:  # no
             attributes={"aria-live": "polite"}).meta(ref=ref or None)
 
 
+def field_tip(spec: ParamSpec) -> str:
+    """A control's tooltip: the parameter's help (plain text) and what it allows."""
+    return f"{plain(spec.help)} Allowed: {allowed_words(spec)}."
+
+
 @solara.component
 def ParamControl(  # noqa: N802 (Solara components are PascalCase)
     name: str,
@@ -327,7 +333,7 @@ def ParamControl(  # noqa: N802 (Solara components are PascalCase)
                 pass  # the field shows the message; the running model keeps its value
 
     when = " · now" if spec.dynamic and live else ""
-    tip = f"{spec.help} Allowed: {allowed_words(spec)}. Applies {'now' if when else 'on Reset'}."
+    tip = f"{field_tip(spec)} Applies {'now' if when else 'on Reset'}."
     with rv.Html(tag="div", class_="tis-field", attributes={"title": tip}):
         if kind in ("slider_int", "slider_float"):
             rv.Html(tag="div", class_="tis-field-label",

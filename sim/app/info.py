@@ -1,10 +1,11 @@
 """The About tab: the model's overview, generated from its ODD description, and the full ODD.
 
-The text is not written twice: the overview is sections 1 (purpose and patterns) and 3
-(process overview) of ``docs/ODD.md``, rendered to HTML on the server (python-markdown, as
-Solara's own Markdown would load KaTeX from a CDN), followed by the stages with their
-colour and marker, and what each view of the page shows (from the views themselves). The
-whole ODD is one click further down.
+The text is not written twice: the overview is the ODD protocol's Overview part (Grimm et
+al. 2020), sections 1 (purpose and patterns), 2 (entities, state variables and scales) and 3
+(process overview and scheduling) of ``docs/ODD.md``, rendered to HTML on the server
+(python-markdown, as Solara's own Markdown would load KaTeX from a CDN), followed by the
+stages with their colour and marker, and what each view of the page shows (from the views
+themselves). The whole ODD is one click further down.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import solara
 import sim
 from sim.app.charts import CHARTS
 from sim.app.render import STAGE_COLORS, STAGE_MARKERS, STAGE_ORDER, stage_label
+from sim.app.text import plain
 from sim.app.widgets import Disclosure
 
-#: Sections of the ODD that make the overview (by their number).
-OVERVIEW_SECTIONS = ("1", "3")
+#: Sections of the ODD that make the overview (by their number): the protocol's Overview.
+OVERVIEW_SECTIONS = ("1", "2", "3")
 _MARKER_WORDS = {"o": "circle", "^": "triangle", "s": "square", "P": "plus", "*": "star",
                  "X": "cross", "D": "diamond"}
 _STAGE_MEANING = {
@@ -77,7 +79,8 @@ def overview_html() -> str:
         f"<li><b>{stage_label(s)}</b> ({_MARKER_WORDS[STAGE_MARKERS[s]]}, colour "
         f"{STAGE_COLORS[s]}): {escape(_STAGE_MEANING.get(stage_label(s), ''))}</li>"
         for s in STAGE_ORDER)
-    views = "".join(f"<li><b>{escape(c.title)}</b>: {escape(c.about)}.</li>" for c in CHARTS)
+    views = "".join(f"<li><b>{escape(c.title)}</b>: {escape(plain(c.about))}.</li>"
+                    for c in CHARTS)
     return (f"{odd}<h3>Stages of use, as the page shows them</h3><ul>{stages}</ul>"
             "<h3>What each view shows</h3><ul><li><b>Staff network</b>: every teacher "
             "(up to 500 teachers) as a marker whose colour and shape give the stage of the "

@@ -25,7 +25,8 @@ import numpy as np
 import solara
 
 from sim.app.builder import CLOCK, Job, new_model
-from sim.app.charts import CHARTS, Chart, card_facts, remember_initial_state
+from sim.app.card import card_facts
+from sim.app.charts import CHARTS, Chart, remember_initial_state
 from sim.app.network_view import NetworkView, innovation_label
 from sim.app.render import RenderTimes
 from sim.app.runs import LiveRun
