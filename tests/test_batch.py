@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -98,6 +99,24 @@ def test_a_failing_cell_fails_run_by_run_as_alone():
     for spec, outcome in zip(specs, outcomes, strict=True):
         alone = run_spec(spec)
         assert not outcome.ok and outcome.error == alone.error
+
+
+def test_a_district_read_from_files_is_batched_by_its_node_table(tmp_path):
+    """Its size is the node table's rows, so its replicates batch like a generated
+    district's (they used to run alone: the size was 'unknown')."""
+    from sim.study.batching import teachers_of
+
+    nodes = tmp_path / "nodes.csv"
+    nodes.write_text("id,school,department,role\n"
+                     + "".join(f"t{i},N,m,teacher\n" for i in range(12)) + "s,N,,specialist\n")
+    edges = tmp_path / "edges.csv"
+    edges.write_text("source,target\n" + "".join(f"t{i},t{i + 1}\n" for i in range(11))
+                     + "t0,s\n")
+    params = {"network_file": str(edges), "nodes_file": str(nodes)}
+    assert teachers_of(params) == 13
+    specs = tiny_specs(ftes=(0.5,), replicates=6)
+    specs = [replace(s, params={**s.params, **params}) for s in specs]
+    assert max(len(b) for b in make_batches(specs, workers=1)) == 3
 
 
 def test_batches_group_runs_of_one_cell_only():

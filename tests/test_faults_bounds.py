@@ -17,8 +17,11 @@ from fault_support import EXPERIMENT, SCENARIOS, SENSITIVITY, one_error, run_cli
 import sim.cli.sweep
 import sim.cli.whatif
 import sim.sweep.sensitivity  # noqa: F401  (imported before memory is traced)
+from sim.batch import simulate_batch
 from sim.model import DiffusionModel
-from sim.study.bounds import LIMITS, SOFT_CPU_HOURS, run_seconds
+from sim.study.bounds import LIMITS, SOFT_CPU_HOURS, run_seconds, teachers_of
+from sim.study.design import work
+from sim.study.experiment import load_experiment
 
 HUGE = 10**9
 
@@ -147,7 +150,7 @@ def test_the_soft_limit_gives_the_estimate_and_yes_passes_it(tmp_path, capsys):
                                                         'preset = "default"')
     path = write(tmp_path, "long.toml", text)
     line = one_error(capsys, "sweep", path, "--dry-run")
-    assert "this request is 40,000 runs" in line and "CPU-days" in line
+    assert "this request is 40,000 runs" in line and "CPU-" in line
     assert f"above the limit of {SOFT_CPU_HOURS:g} CPU-hours" in line and "--yes" in line
     code, out, _ = run_cli(capsys, "sweep", path, "--dry-run", "--yes")
     assert code == 0 and "dry run: 40,000 runs" in out
@@ -163,7 +166,8 @@ def test_large_work_prints_its_estimate_first(tmp_path, capsys):
 
 
 def test_the_cost_model_matches_a_measured_run_within_a_factor_of_four():
-    """The estimate is an order of magnitude: within 4x of this machine's process time."""
+    """The estimate is an order of magnitude: within 4x of this machine's process time,
+    alone and batched."""
     for preset, days in (("small_school", 120), ("default", 120)):
         t0 = time.process_time()
         model = DiffusionModel(seed=3, preset=preset)
@@ -171,6 +175,29 @@ def test_the_cost_model_matches_a_measured_run_within_a_factor_of_four():
         spent = time.process_time() - t0
         estimate = run_seconds(model.n_nodes, days)
         assert estimate / 4 < spent < estimate * 4, (preset, spent, estimate)
+    t0 = time.process_time()
+    simulate_batch({}, list(range(32)), 120, daily_every=0)
+    spent = (time.process_time() - t0) / 32
+    estimate = run_seconds(model.n_nodes, 120, batch=32)
+    assert estimate / 4 < spent < estimate * 4, ("batched", spent, estimate)
+
+
+def test_the_estimate_counts_the_runs_that_share_a_batch(tmp_path, capsys):
+    """Replicates run in batches share each day's fixed cost; alone (--batch-size 1)
+    they do not, and the dry run says so."""
+    path = write(tmp_path, "reps.toml", _exp(replicates=64, days=540).replace(
+        'preset = "small_school"', 'preset = "default"'))
+
+    def cpu_seconds(*options: str) -> float:
+        code, out, _ = run_cli(capsys, "sweep", path, "--dry-run", "--workers", "1", *options)
+        size = work(load_experiment(path), 1, int(options[-1]) if options else None)
+        assert code == 0 and f"dry run: {size.describe(1)}" in out
+        return size.cpu_seconds
+
+    alone, batched = cpu_seconds("--batch-size", "1"), cpu_seconds()
+    teachers = teachers_of({}, "default")
+    per_run = (run_seconds(teachers, 540, 1), run_seconds(teachers, 540, 64))
+    assert alone / batched == pytest.approx(per_run[0] / per_run[1]) and alone > 3 * batched
 
 
 DEGENERATE = {

@@ -58,6 +58,7 @@ def print_report(report: ExecuteReport) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from sim.study.backends import default_workers
     from sim.study.design import work
     from sim.study.experiment import load_experiment
     from sim.sweep.report import OUTPUT_ENTRIES, clear_report, write_report
@@ -67,7 +68,7 @@ def _sweep(args: argparse.Namespace) -> int:
     out = args.out or default_out(exp)
     backend = backend_from_args(args)
     warn_ignored(args, given_parameters(exp), str(args.file))
-    size = work(exp)
+    size = work(exp, args.workers or default_workers(), args.batch_size)
     check_request(args, size)
     specs = check_experiment(exp)
     checked_out(args, out)

@@ -23,6 +23,8 @@ from sim.cli.options import (
 )
 from sim.cli.sweep import add_format_option
 from sim.params import PRESETS
+from sim.study.backends import default_workers
+from sim.study.batching import auto_batch_size
 from sim.study.bounds import Work
 from sim.whatif.run import default_out, run_study
 from sim.whatif.scenarios import Study, load_study
@@ -50,7 +52,10 @@ def _whatif(args: argparse.Namespace) -> int:
     backend = backend_from_args(args)  # as in `tis-sim sweep`
     warn_ignored(args, _given(study), str(args.file))
     runs_each = study.replicates * study.n_worlds  # every scenario in every world
-    size = Work.of([(sc.n_teachers, study.days, runs_each) for sc in study.scenarios])
+    workers = args.workers or default_workers()
+    size = Work.of([(sc.n_teachers, study.days, runs_each, min(
+        study.replicates, args.batch_size or auto_batch_size(n_runs, workers, sc.n_teachers)))
+        for sc in study.scenarios])
     check_request(args, size)
     checked_out(args, out)
     for name, reason in study.skipped:

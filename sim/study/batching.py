@@ -29,14 +29,19 @@ def cell_key(spec: RunSpec) -> str:
 
 
 def teachers_of(params: dict[str, Any]) -> int | None:
-    """Teachers of a generated district with these parameters; None if not known here."""
+    """Staff of the district with these parameters; None if not known here.
+
+    A district read from files has the node table's rows (``sim.study.bounds``).
+    """
     from sim.params import resolve, school_sizes
+    from sim.study.bounds import teachers_of as staff_of
 
     try:
         kwargs = dict(params)
-        p = resolve(kwargs.pop("preset", None), **kwargs)
+        preset = kwargs.pop("preset", None)
+        p = resolve(preset, **kwargs)
         if p.get("network_file") or p.get("nodes_file"):
-            return None
+            return staff_of(kwargs, preset) or None
         return int(sum(school_sizes(p)))
     except Exception:  # a bad cell fails in its run, where the error is recorded
         return None

@@ -10,12 +10,14 @@ Two kinds of limit:
   refused with the estimate unless ``--yes`` is given. Requests above
   :data:`NOTE_CPU_SECONDS` get the estimate printed before they start.
 
-The estimate is a cost model measured with ``DiffusionModel`` on this project's 2-core
-machine (process time, best of two runs of 180 days; districts of 20 to 5,000 teachers):
-a run of ``T`` teachers and ``D`` days costs about
-``SETUP_S + SETUP_TEACHER_S * T + D * (DAY_S + TEACHER_DAY_S * T)`` seconds. It is right
-to within a factor of about 1.5 there; machines of the same kind differ by 2-3x, so it is
-meant as an order of magnitude ("minutes or days?"), not a promise.
+The estimate is a cost model measured on this project's 2-core machine (process time,
+``make bench``: the default district alone and in batches of 20 and 64, 10,000 and
+100,000 teachers alone): a run of ``T`` teachers and ``D`` days, one of ``B`` runs of a
+cell run together (``sim.batch``; B = 1 alone), costs about
+``SETUP_S + SETUP_TEACHER_S * T + D * (DAY_S / B + TEACHER_DAY_S * T)`` seconds: the
+per-day cost of a few hundred numpy calls is shared by the batch. It is right to within a
+factor of about 1.5 there; machines of the same kind differ by 2-3x, so it is meant as an
+order of magnitude ("minutes or days?"), not a promise.
 """
 
 from __future__ import annotations
@@ -61,8 +63,8 @@ NOTE_CPU_SECONDS = 600.0
 #: The cost model (seconds; see the module doc).
 SETUP_S = 0.004
 SETUP_TEACHER_S = 25e-6
-DAY_S = 0.6e-3
-TEACHER_DAY_S = 0.5e-6
+DAY_S = 1.3e-3
+TEACHER_DAY_S = 0.55e-6
 #: Parameters that decide a district's size.
 SIZE_PARAMS = ("n_schools", "school_size_min", "school_size_max", "specialists_per_school",
                "network_file", "nodes_file")
@@ -110,9 +112,10 @@ def teachers_of(params: Mapping[str, Any], preset: str | None = None) -> int:
     return int(sum(sizes)) + int(full["n_schools"]) * int(full["specialists_per_school"])
 
 
-def run_seconds(teachers: float, days: float) -> float:
-    """Estimated CPU seconds of one run (the cost model of the module doc)."""
-    return SETUP_S + SETUP_TEACHER_S * teachers + days * (DAY_S + TEACHER_DAY_S * teachers)
+def run_seconds(teachers: float, days: float, batch: int = 1) -> float:
+    """Estimated CPU seconds of one run, one of ``batch`` run together (module doc)."""
+    return SETUP_S + SETUP_TEACHER_S * teachers + days * (DAY_S / max(1, batch)
+                                                          + TEACHER_DAY_S * teachers)
 
 
 @dataclass(frozen=True)
@@ -124,13 +127,16 @@ class Work:
     cpu_seconds: float
 
     @classmethod
-    def of(cls, groups: Iterable[tuple[int, int, int]]) -> Work:
-        """Work of ``(teachers, days, runs)`` groups."""
+    def of(cls, groups: Iterable[tuple[int, ...]]) -> Work:
+        """Work of ``(teachers, days, runs)`` or ``(teachers, days, runs, batch)`` groups.
+
+        ``batch``: how many runs of a cell run together (1 when not given).
+        """
         runs, teacher_days, cpu = 0, 0.0, 0.0
-        for teachers, days, count in groups:
+        for teachers, days, count, *batch in groups:
             runs += count
             teacher_days += float(teachers) * days * count
-            cpu += run_seconds(teachers, days) * count
+            cpu += run_seconds(teachers, days, *batch) * count
         return cls(runs, teacher_days, cpu)
 
     def __add__(self, other: Work) -> Work:

@@ -25,6 +25,7 @@ from scipy import stats
 from sim.errors import UserError
 from sim.params import resolve
 from sim.rng import child_seeds, stream
+from sim.study.batching import auto_batch_size
 from sim.study.bounds import SIZE_PARAMS, Work, check_limit, teachers_of
 from sim.study.experiment import Dimension, Experiment, ExperimentFileError
 from sim.study.runspec import RunSpec
@@ -160,17 +161,24 @@ def planned_points(exp: Experiment) -> int:
     return n
 
 
-def work(exp: Experiment) -> Work:
-    """The experiment's size and estimated CPU time (district size per design point)."""
+def work(exp: Experiment, workers: int = 1, batch_size: int | None = None) -> Work:
+    """The experiment's size and estimated CPU time (district size per design point).
+
+    The replicates of a design point run in batches as the runner makes them
+    (``sim.study.batching``: ``batch_size``, or chosen from the runs, ``workers`` and the
+    district's size), which shares each day's fixed cost among them.
+    """
     planned_points(exp)
     pts = points(exp)
     keys = [k for k in SIZE_PARAMS if k in pts.columns]
     groups = pts.groupby(keys).size().items() if keys else [((), len(pts))]
+    total = len(pts) * exp.replicates
     out = []
     for combo, count in groups:
         values = dict(zip(keys, combo if isinstance(combo, tuple) else (combo,), strict=True))
         teachers = teachers_of({**exp.fixed, **values}, exp.preset)
-        out.append((teachers, exp.days, int(count) * exp.replicates))
+        batch = min(exp.replicates, batch_size or auto_batch_size(total, workers, teachers))
+        out.append((teachers, exp.days, int(count) * exp.replicates, batch))
     return Work.of(out)
 
 
