@@ -17,7 +17,13 @@ from sim.dynamics.world import World
 from sim.params import resolve
 from sim.run import simulate
 from sim.study.batching import MAX_AUTO_BATCH, auto_batch_size, make_batches
-from sim.study.runner import execute, load_daily, load_failures, load_summaries
+from sim.study.runner import (
+    execute,
+    load_daily,
+    load_failures,
+    load_summaries,
+    read_manifest,
+)
 from sim.study.runspec import run_batch, run_spec
 
 # Cells that take different paths through the day: the default district; the do_for
@@ -155,6 +161,10 @@ def test_batched_sweeps_store_what_runs_alone_store(alone_dir, tmp_path, backend
     pd.testing.assert_frame_equal(load_summaries(alone_dir), load_summaries(tmp_path))
     pd.testing.assert_frame_equal(load_daily(alone_dir), load_daily(tmp_path))
     assert list(load_failures(tmp_path)["run_id"]) == ["zz-bad"]
+    session = read_manifest(tmp_path)["sessions"][-1]  # the batching is on record
+    assert session["batch_size"] == (batch_size or "auto")
+    assert session["largest_batch"] == (batch_size or 2)  # auto: 7 runs, 2 workers
+    assert session["batches"] == sum(-(-n // session["largest_batch"]) for n in (3, 3)) + 1
 
 
 def test_a_resumed_batched_sweep_stores_what_one_session_stores(alone_dir, tmp_path,

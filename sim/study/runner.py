@@ -32,6 +32,7 @@ from tqdm import tqdm
 from sim.errors import RunFailedError, UserError
 from sim.study import sessions
 from sim.study.backends import DEFAULT_WORKER_TIMEOUT, default_workers, run_all
+from sim.study.batching import make_batches
 from sim.study.paths import check_out_dir
 from sim.study.provenance import resume_warning
 from sim.study.runspec import Outcome, RunSpec, check_labels, check_specs, specs_hash
@@ -154,9 +155,13 @@ def execute(specs: Sequence[RunSpec], out_dir: Path, *, backend: str = "local",
         done = done_ids(out_dir)
         todo = [s for s in specs if s.run_id not in done]
         report.skipped = len(specs) - len(todo)
+        # The batches run_all will make (sim.study.batching), recorded with the session.
+        batches = make_batches(todo, batch_size, workers or default_workers())
         meta = sessions.start(out_dir, digest, specs, {
             "backend": backend, "scheduler": scheduler,
-            "workers": workers or (default_workers() if backend != "serial" else 1)},
+            "workers": workers or (default_workers() if backend != "serial" else 1),
+            "batch_size": batch_size or "auto", "batches": len(batches),
+            "largest_batch": max((len(b) for b in batches), default=0)},
             manifest)
         _run_session(store, meta, todo, report, progress=progress, flush_seconds=flush_seconds,
                      backend=(backend, scheduler, workers, worker_timeout, batch_size))
